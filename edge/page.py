@@ -1,0 +1,119 @@
+"""What the personalization layer sees of a request and a page, and what it hands back.
+
+This is the narrow interface between the proxy (which owns bytes, sockets and the rewriter)
+and everything that decides and renders (identity, profiles, rules, widgets):
+
+    personalizer.begin(request)  -> Session        identify the visitor, start loading the profile
+    session.fill(page)           -> Fills          HTML fragments per slot + before </body>
+    session.finish(page, status)                   record the page view, off the response path
+
+The proxy calls ``begin`` as soon as the request arrives, so the profile loads while the origin
+answers. ``fill`` runs only for HTML pages that hold a slot or get the body-end injection.
+Every call is wrapped by the proxy: an exception or a timeout means the page goes out unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class RequestHead:
+    method: str
+    path: str
+    query: str
+    # Lower-cased header names; repeated headers joined with ", " (cookies with "; ").
+    headers: Mapping[str, str]
+    client_ip: str
+    scheme: str = "http"
+    host: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}{self.path}" + (f"?{self.query}" if self.query else "")
+
+    def cookie(self, name: str) -> str | None:
+        from edge.cookies import parse_cookie_header
+
+        return parse_cookie_header(self.headers.get("cookie", "")).get(name)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page on its way to the visitor, after the slot scan."""
+
+    request: RequestHead
+    status: int
+    # Slot names on the page, in document order, each once.
+    slots: tuple[str, ...]
+    # Facts the shop put on the page: <meta name="edge:NAME" content="..."> → {"NAME": "..."};
+    # e.g. page-type, product (sku), category, title.
+    facts: Mapping[str, str] = field(default_factory=dict)
+    title: str = ""
+    charset: str = "utf-8"
+
+
+@dataclass
+class Fills:
+    """HTML fragments (already escaped/rendered, as text) per slot name, and for before </body>.
+
+    A slot missing from ``slots`` keeps the shop's default content.
+    """
+
+    slots: dict[str, str] = field(default_factory=dict)
+    body_end: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.slots) or bool(self.body_end)
+
+
+class Session(Protocol):
+    # Extra response headers for this visitor, e.g. Set-Cookie for a new visitor.
+    def response_headers(self) -> list[tuple[bytes, bytes]]: ...
+
+    async def fill(self, page: Page) -> Fills: ...
+
+    def finish(self, page: Page | None, status: int) -> None: ...
+
+
+class Personalizer(Protocol):
+    async def begin(self, request: RequestHead) -> Session: ...
+
+
+class _NullSession:
+    def response_headers(self) -> list[tuple[bytes, bytes]]:
+        return []
+
+    async def fill(self, page: Page) -> Fills:
+        return Fills()
+
+    def finish(self, page: Page | None, status: int) -> None:
+        return None
+
+
+class NullPersonalizer:
+    """Personalizes nothing: the edge is then a plain, fast reverse proxy."""
+
+    async def begin(self, request: RequestHead) -> Session:
+        return _NullSession()
+
+
+class _StaticSession(_NullSession):
+    def __init__(self, fills: Fills):
+        self._fills = fills
+
+    async def fill(self, page: Page) -> Fills:
+        return Fills({k: v for k, v in self._fills.slots.items() if k in page.slots},
+                     self._fills.body_end)
+
+
+class StaticPersonalizer:
+    """Fills every page with the same fragments: for tests, benchmarks and smoke checks."""
+
+    def __init__(self, fills: Fills):
+        self._session = _StaticSession(fills)
+
+    async def begin(self, request: RequestHead) -> Session:
+        return self._session
