@@ -1,0 +1,1 @@
+"""Visitors, profiles, events and the catalog, kept in Redis."""
