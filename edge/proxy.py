@@ -1,0 +1,323 @@
+"""The reverse proxy: forward to the origin, stream what is not a page, personalize what is.
+
+Plain ASGI, no framework on the hot path. The response start is held back only for HTML that
+may be rewritten (as Starlette's GZipMiddleware does); everything else streams straight through.
+Personalization fails open: any error or timeout in it sends the origin's page unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+
+from edge import encoding as enc
+from edge import headers as hdr
+from edge.errors import OriginError, OriginTimeout, RewriteError
+from edge.page import Fills, Page, Personalizer, RequestHead, Session
+from edge.settings import Settings
+from edge.slots import SlotPlanner, has_marker, render
+
+log = logging.getLogger("edge.proxy")
+
+Scope = dict[str, Any]
+
+_BODYLESS_STATUS = frozenset({204, 304})
+_ERROR_PAGE = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>{status} {title}</title>"
+    "<body style='font-family:sans-serif;max-width:36em;margin:4em auto'>"
+    "<h1>{title}</h1><p>{message}</p></body></html>"
+)
+
+
+def error_page(status: int, title: str, message: str) -> bytes:
+    return _ERROR_PAGE.format(status=status, title=title, message=message).encode()
+
+
+def make_origin_session(settings: Settings) -> aiohttp.ClientSession:
+    connector = aiohttp.TCPConnector(
+        limit=settings.origin_pool_size,
+        keepalive_timeout=30,
+        ttl_dns_cache=60,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        auto_decompress=False,
+        timeout=aiohttp.ClientTimeout(
+            total=None,
+            connect=settings.origin_connect_timeout,
+            sock_read=settings.origin_timeout,
+        ),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+        max_line_size=16384,
+        max_field_size=65536,
+        max_headers=512,
+        read_bufsize=256 * 1024,
+    )
+
+
+def request_head(scope: Scope) -> RequestHead:
+    headers: dict[str, str] = {}
+    for k, v in scope["headers"]:
+        name = k.decode("latin-1").lower()
+        value = v.decode("latin-1")
+        if name in headers:
+            headers[name] += ("; " if name == "cookie" else ", ") + value
+        else:
+            headers[name] = value
+    client = scope.get("client")
+    return RequestHead(
+        method=scope["method"],
+        path=scope["path"],
+        query=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        client_ip=client[0] if client else "",
+        scheme=scope.get("scheme", "http"),
+        host=headers.get("host", ""),
+    )
+
+
+class Proxy:
+    def __init__(
+        self,
+        settings: Settings,
+        client: aiohttp.ClientSession,
+        personalizer: Personalizer,
+        planner: SlotPlanner,
+    ):
+        self.settings = settings
+        self.client = client
+        self.personalizer = personalizer
+        self.planner = planner
+        self.origin = settings.origin
+        self.origin_netloc = settings.origin_netloc
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        head = request_head(scope)
+        begin = asyncio.ensure_future(self._begin(head))
+        try:
+            await self._handle(scope, receive, send, head, begin)
+        finally:
+            if not begin.done():
+                begin.cancel()
+
+    async def _begin(self, head: RequestHead) -> Session | None:
+        try:
+            return await asyncio.wait_for(
+                self.personalizer.begin(head), self.settings.personalize_timeout
+            )
+        except Exception:
+            log.exception("identifying the visitor failed; serving unpersonalized")
+            return None
+
+    async def _handle(
+        self, scope: Scope, receive: Any, send: Any, head: RequestHead,
+        begin: asyncio.Future[Session | None],
+    ) -> None:
+        method = head.method
+        headers, client_host = hdr.request_headers(
+            scope["headers"],
+            client_ip=head.client_ip,
+            scheme=head.scheme,
+            origin_netloc=self.origin_netloc,
+            host_policy=self.settings.host_policy,
+        )
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        url = self.origin + raw_path.decode("latin-1")
+        if head.query:
+            url += "?" + head.query
+        has_body = any(k in ("content-length", "transfer-encoding") for k, _ in
+                       ((n.decode("latin-1").lower(), v) for n, v in scope["headers"]))
+        if has_body and head.headers.get("content-length", "").strip() == "0":
+            has_body = False
+        data = _request_body(receive) if has_body else None
+
+        try:
+            resp = await self._open(method, url, headers, data)
+        except OriginTimeout:
+            await _send_simple(send, 504, error_page(
+                504, "Gateway Timeout", "The shop did not answer in time. Please try again."))
+            return
+        except OriginError as exc:
+            log.warning("origin unavailable: %s", exc)
+            await _send_simple(send, 502, error_page(
+                502, "Bad Gateway", "The shop cannot be reached right now. Please try again shortly."))
+            return
+
+        async with resp:
+            edge_base = f"{head.scheme}://{client_host}" if client_host else None
+            out_headers = hdr.response_headers(resp.raw_headers, origin=self.origin,
+                                               edge_base=edge_base)
+            status = resp.status
+            if method == "HEAD" or status in _BODYLESS_STATUS or 100 <= status < 200:
+                await self._send_start(send, status, out_headers, begin)
+                await send({"type": "http.response.body", "body": b""})
+                return
+            if self._may_rewrite(method, status, out_headers):
+                await self._rewrite(send, resp, status, out_headers, head, begin)
+                return
+            await self._send_start(send, status, out_headers, begin)
+            await _stream(send, resp.content)
+
+    async def _open(self, method: str, url: str, headers: list[tuple[str, str]],
+                    data: AsyncIterator[bytes] | None) -> aiohttp.ClientResponse:
+        try:
+            async with asyncio.timeout(self.settings.origin_timeout):
+                return await self.client.request(
+                    method, url, headers=headers, data=data, allow_redirects=False,
+                    compress=None, chunked=None,
+                )
+        except TimeoutError as exc:
+            raise OriginTimeout(f"no answer from {self.origin} in {self.settings.origin_timeout}s") from exc
+        except aiohttp.ClientError as exc:
+            raise OriginError(f"{self.origin}: {exc}") from exc
+        except OSError as exc:
+            raise OriginError(f"{self.origin}: {exc}") from exc
+
+    def _may_rewrite(self, method: str, status: int, headers: list[tuple[bytes, bytes]]) -> bool:
+        if method != "GET" or status != 200:
+            return False
+        ctype = hdr.get(headers, b"content-type")
+        if ctype is None or not ctype[:9].lower() == b"text/html":
+            return False
+        encoding = enc.normalise((hdr.get(headers, b"content-encoding") or b"").decode("latin-1"))
+        if encoding not in enc.SUPPORTED:
+            return False
+        if hdr.get(headers, b"content-range") is not None:
+            return False
+        length = hdr.get(headers, b"content-length")
+        if length is not None:
+            try:
+                if int(length) > self.settings.max_rewrite_bytes:
+                    return False
+            except ValueError:
+                return False
+        return True
+
+    async def _send_start(self, send: Any, status: int, headers: list[tuple[bytes, bytes]],
+                          begin: asyncio.Future[Session | None]) -> None:
+        # Non-page responses do not wait for identification; a finished one adds its cookie.
+        if begin.done() and not begin.cancelled() and begin.exception() is None:
+            session = begin.result()
+            if session is not None:
+                headers = headers + session.response_headers()
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+
+    async def _rewrite(self, send: Any, resp: aiohttp.ClientResponse, status: int,
+                       headers: list[tuple[bytes, bytes]], head: RequestHead,
+                       begin: asyncio.Future[Session | None]) -> None:
+        limit = self.settings.max_rewrite_bytes
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_any():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                # Too big to buffer: send what we hold and stream the rest untouched.
+                await self._send_start(send, status, headers, begin)
+                await send({"type": "http.response.body", "body": b"".join(chunks),
+                            "more_body": True})
+                await _stream(send, resp.content)
+                return
+        raw = b"".join(chunks)
+        session = await begin
+        body, extra = await self._personalize(raw, headers, head, status, session)
+        if body is raw:
+            out = headers
+        else:
+            out = hdr.without(headers, b"content-length", b"etag", b"last-modified",
+                              b"cache-control", b"accept-ranges")
+            out.append((b"content-length", str(len(body)).encode()))
+            out.append((b"cache-control", b"private, no-cache"))
+            vary = hdr.get(out, b"vary")
+            if vary is None:
+                out.append((b"vary", b"Cookie"))
+            elif b"cookie" not in vary.lower():
+                out = hdr.without(out, b"vary") + [(b"vary", vary + b", Cookie")]
+        if session is not None:
+            out = out + session.response_headers()
+        await send({"type": "http.response.start", "status": status, "headers": out + extra})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _personalize(
+        self, raw: bytes, headers: list[tuple[bytes, bytes]], head: RequestHead, status: int,
+        session: Session | None,
+    ) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        """Return the body to send: ``raw`` itself unless something was filled."""
+        page: Page | None = None
+        try:
+            encoding = enc.normalise((hdr.get(headers, b"content-encoding") or b"").decode())
+            body = enc.decode(raw, encoding, self.settings.max_rewrite_bytes)
+            inject = self.settings.inject_script and session is not None
+            if not inject and not has_marker(body):
+                return raw, []
+            plan = self.planner.plan(body)
+            if not plan.slots and plan.body_end is None:
+                return raw, []
+            ctype = (hdr.get(headers, b"content-type") or b"").decode("latin-1")
+            charset = enc.usable_charset(enc.charset_from_content_type(ctype) or plan.charset)
+            page = Page(request=head, status=status, slots=plan.slots, facts=plan.facts,
+                        title=plan.title, charset=charset or "")
+            if session is None:
+                return raw, []
+            fills = await asyncio.wait_for(session.fill(page), self.settings.personalize_timeout)
+            if not fills:
+                return raw, []
+            new = render(body, plan, fills.slots, fills.body_end if plan.body_end is not None else "",
+                         charset)
+            if new is body:
+                return raw, []
+            return enc.encode(new, encoding), []
+        except (RewriteError, TimeoutError) as exc:
+            log.warning("page %s left unchanged: %s", head.path, exc)
+            return raw, []
+        except Exception:
+            log.exception("personalizing %s failed; page left unchanged", head.path)
+            return raw, []
+        finally:
+            if session is not None:
+                try:
+                    session.finish(page, status)
+                except Exception:
+                    log.exception("recording the page view failed")
+
+
+async def _request_body(receive: Any) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        body = message.get("body", b"")
+        if body:
+            yield body
+        if not message.get("more_body", False):
+            return
+
+
+async def _stream(send: Any, content: aiohttp.StreamReader) -> None:
+    try:
+        async for chunk in content.iter_any():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        # Headers are gone already: all we can do is end the response early.
+        log.warning("origin stream broke off: %s", exc)
+        raise
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def _send_simple(send: Any, status: int, body: bytes) -> None:
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", b"text/html; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"cache-control", b"no-store")],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+__all__ = ["Proxy", "make_origin_session", "request_head", "error_page", "Fills"]

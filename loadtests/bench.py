@@ -1,0 +1,147 @@
+"""Benchmark the edge against a bare proxy, in one run, on loopback, and print ratios.
+
+    python loadtests/bench.py [--duration 5] [--connections 16]
+
+Starts a static origin, a bare aiohttp pass-through proxy, a bare Starlette + httpx proxy and
+the edge, each in its own process, and loads each in turn with wrk (Debian package ``wrk``):
+one connection for latency (p50/p99), ``--connections`` for throughput. Pages: ~100 KB with no
+slot, and the same page with 3 slots that the edge fills. All processes share the machine's
+cores, so absolute numbers are noisy; the ratios from one run are what to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Result:
+    p50_ms: float
+    p99_ms: float
+    rps: float
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+@contextlib.contextmanager
+def server(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "loadtests.servers", *args, "--port", str(port)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})})
+    try:
+        wait_port(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    if not m:
+        raise ValueError(text)
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def wrk(url: str, connections: int, duration: float, headers: list[str] | None = None) -> Result:
+    threads = min(2, connections)
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
+    for h in headers or []:
+        cmd += ["-H", h]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    if "Non-2xx" in out or "Socket errors" in out:
+        print(f"  warning: errors in wrk output for {url}:\n{out}", file=sys.stderr)
+    return Result(p50, p99, rps)
+
+
+def measure(url: str, duration: float, connections: int, headers: list[str] | None = None) -> Result:
+    wrk(url, connections, 1.0, headers)  # warm the pools and caches
+    lat = wrk(url, 1, duration, headers)
+    thr = wrk(url, connections, duration, headers)
+    return Result(lat.p50_ms, lat.p99_ms, thr.rps)
+
+
+def row(name: str, r: Result) -> str:
+    return f"  {name:<28} {r.p50_ms:>8.3f} {r.p99_ms:>8.3f} {r.rps:>9.0f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--mode", choices=["static", "full"], default="static",
+                        help="static: fixed fills (the proxy core); full: the whole pipeline")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is needed: apt-get install wrk", file=sys.stderr)
+        return 2
+    results: dict[tuple[str, str], Result] = {}
+    with tempfile.TemporaryDirectory() as tmp, server("origin") as origin:
+        kinds = [("bare", ["bare", "--origin", origin]),
+                 ("edge", ["edge", "--origin", origin, "--mode", args.mode, "--data-dir", tmp]),
+                 ("httpx", ["httpx", "--origin", origin])]
+        for name, cmd in kinds:
+            with server(*cmd) as url:
+                for page in ("noslot", "slots"):
+                    results[(name, page)] = measure(f"{url}/{page}", args.duration, args.connections)
+    print(f"\n100 KB page, {args.connections} connections for req/s, 1 for latency "
+          f"({args.duration:.0f}s each, mode={args.mode})")
+    print(f"  {'':<28} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9}")
+    for page in ("noslot", "slots"):
+        for name in ("bare", "edge", "httpx"):
+            print(row(f"{name} / {page}", results[(name, page)]))
+    print("\nratios")
+    ok = True
+    for page, target in (("noslot", 0.95), ("slots", 0.8)):
+        edge, bare, naive = results[("edge", page)], results[("bare", page)], results[("httpx", page)]
+        ratio = edge.rps / bare.rps
+        vs_naive = edge.rps / naive.rps
+        dp50 = edge.p50_ms - bare.p50_ms
+        line = (f"  {page:<7} edge/bare req/s {ratio:5.2f} (target ≥ {target})   "
+                f"edge/httpx req/s {vs_naive:5.1f} (target ≥ 4)   p50 edge−bare {dp50:+.3f} ms")
+        if page == "slots":
+            line += " (target ≤ +0.5)"
+        print(line)
+        ok = ok and ratio >= target and vs_naive >= 4 and (page != "slots" or dp50 <= 0.5)
+    print("\nall targets met" if ok else "\nsome targets missed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""The servers a benchmark run compares, each started as its own process:
+
+    origin     a static origin: fixed 100 KB pages from memory (raw ASGI)
+    bare       a bare pass-through proxy with the edge's HTTP client (aiohttp), nothing else
+    httpx      a bare Starlette + plain httpx pass-through proxy, the naive baseline
+    edge       the edge itself (``--mode static``: fixed fills; ``--mode full``: the whole pipeline)
+
+    python -m loadtests.servers KIND --port N [--origin URL] [--mode static|full]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+import uvicorn
+
+from edge.cli import UVICORN_DEFAULTS
+
+PAGE_SIZE = 100 * 1024
+
+
+def make_page(slots: int) -> bytes:
+    """A ~100 KB shop-like page; ``slots`` of its blocks are marked as slots."""
+    head = (
+        "<!doctype html><html lang=pl><head><meta charset=utf-8><title>Sklep — buty</title>"
+        '<meta name="edge:page-type" content="product"><meta name="edge:product" content="SKU-0001">'
+        '<meta name="edge:category" content="shoes/running">'
+        "<style>body{font-family:sans-serif}.card{display:inline-block;width:200px}</style>"
+        "</head><body><header><nav><a href=/>Home</a> <a href=/c/shoes>Shoes</a></nav></header><main>"
+    )
+    names = ["hero", "advisor", "recommendations"][:slots]
+    parts = [head]
+    for name in names:
+        parts.append(f'<section data-edge-slot="{name}"><p>Default {name} content</p></section>')
+    i = 0
+    while sum(len(p) for p in parts) < PAGE_SIZE - 200:
+        parts.append(
+            f'<div class="card" id="p{i}"><a href="/p/SKU-{i:04d}"><img src="/img/{i}.jpg" '
+            f'alt="Product {i}" width=200 height=200></a><h3>Trail runner model {i}</h3>'
+            f"<p class=price>{199 + i % 300},99 zł</p><p>Lekki but do biegania w terenie, "
+            f"amortyzacja, bieżnik {i % 7} mm.</p></div>\n"
+        )
+        i += 1
+    parts.append("</main><footer>© Sklep</footer></body></html>")
+    return "".join(parts).encode()
+
+
+def origin_app() -> Any:
+    pages = {b"/noslot": make_page(0), b"/slots": make_page(3)}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = pages.get(scope.get("raw_path") or b"", pages[b"/noslot"])
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def bare_app(origin: str) -> Any:
+    """The least a proxy can do with aiohttp: forward, copy status, headers and body."""
+    import aiohttp
+
+    state: dict[str, aiohttp.ClientSession] = {}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                msg = await receive()
+                if msg["type"] == "lifespan.startup":
+                    state["s"] = aiohttp.ClientSession(auto_decompress=False,
+                                                       connector=aiohttp.TCPConnector(limit=100))
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    await state["s"].close()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        async with state["s"].request(scope["method"], origin + scope["path"]) as resp:
+            headers = [(k.lower(), v) for k, v in resp.raw_headers
+                       if k.lower() not in (b"connection", b"transfer-encoding", b"keep-alive")]
+            await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+            await send({"type": "http.response.body", "body": await resp.read()})
+
+    return app
+
+
+def httpx_app(origin: str) -> Any:
+    import contextlib
+
+    import httpx
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):  # type: ignore[no-untyped-def]
+        app.state.client = httpx.AsyncClient(base_url=origin)
+        yield
+        await app.state.client.aclose()
+
+    async def proxy(request: Request) -> Response:
+        r = await request.app.state.client.get(request.url.path)
+        return Response(r.content, status_code=r.status_code,
+                        headers={"content-type": r.headers["content-type"]})
+
+    return Starlette(routes=[Route("/{path:path}", proxy)], lifespan=lifespan)
+
+
+def edge_app(origin: str, mode: str, data_dir: str) -> Any:
+    from edge.app import create_app
+    from edge.page import Fills, StaticPersonalizer
+    from edge.settings import Settings
+
+    if mode == "static":
+        fills = Fills(
+            slots={
+                "hero": '<div class="edge-w"><h2>Witaj Krzysztofie!</h2><p>-20% na buty</p></div>',
+                "advisor": '<div class="edge-w"><p>Twój doradca: Anna, <a href="tel:+48123">tel</a></p></div>',
+                "recommendations": '<div class="edge-w"><ul>'
+                + "".join(f'<li><a href="/p/{i}">Produkt {i}</a></li>' for i in range(6))
+                + "</ul></div>",
+            },
+        )
+        settings = Settings(origin=origin, inject_script=False)
+        return create_app(settings, lambda state: StaticPersonalizer(fills), use_redis=False)
+    settings = Settings(origin=origin, data_dir=data_dir,
+                        redis_url=os.environ.get("REDIS_URL", ""),
+                        rules_dir=os.environ.get("EDGE_RULES_DIR", ""))
+    return create_app(settings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=["origin", "bare", "httpx", "edge"])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--origin", default="")
+    parser.add_argument("--mode", default="static", choices=["static", "full"])
+    parser.add_argument("--data-dir", default="var/bench")
+    args = parser.parse_args()
+    if args.kind == "origin":
+        app = origin_app()
+    elif args.kind == "bare":
+        app = bare_app(args.origin)
+    elif args.kind == "httpx":
+        app = httpx_app(args.origin)
+    else:
+        app = edge_app(args.origin, args.mode, args.data_dir)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, **UVICORN_DEFAULTS)
+
+
+if __name__ == "__main__":
+    main()
