@@ -1,0 +1,91 @@
+"""Banner / content block: content chosen by rules, optionally greeting the visitor by name.
+
+Params (all optional; a banner with nothing to show renders nothing)::
+
+    title, text, cta, image, image_alt, link      base content
+    texts: {pl: {title, text, cta, image_alt}, …}  per-language overrides
+    greeting: true                                  "Witaj, Anno!" above the content
+    show_loyalty: true                              points and tier, for members
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from babel.numbers import format_decimal
+from pydantic import Field
+
+from widgets.base import Widget, WidgetParams
+from widgets.context import RenderContext
+from widgets.greeting import greet
+from widgets.i18n import locale_for, t
+from widgets.safety import clean_text, safe_url
+
+
+class BannerTexts(WidgetParams):
+    title: str = ""
+    text: str = ""
+    cta: str = ""
+    image_alt: str = ""
+
+
+class BannerParams(BannerTexts):
+    image: str = ""
+    link: str = ""
+    texts: dict[str, BannerTexts] = Field(default_factory=dict)
+    greeting: bool = False
+    show_loyalty: bool = False
+
+
+def _number(value: Any, language: str) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return str(format_decimal(value, locale=locale_for(language)))
+
+
+def loyalty_lines(loyalty: Any, language: str) -> list[str]:
+    """Points, tier and the way to the next tier, each only when the profile has it."""
+    if not isinstance(loyalty, Mapping):
+        return []
+    lines = []
+    points = _number(loyalty.get("points"), language)
+    if points is not None:
+        lines.append(t(language, "loyalty.points", points=points))
+    tier = clean_text(loyalty.get("tier"), 60)
+    if tier:
+        lines.append(t(language, "loyalty.tier", tier=tier))
+    to_next = _number(loyalty.get("points_to_next"), language)
+    next_tier = clean_text(loyalty.get("next_tier"), 60)
+    if to_next is not None and next_tier:
+        lines.append(t(language, "loyalty.next", points=to_next, tier=next_tier))
+    return lines
+
+
+class BannerWidget(Widget[BannerParams]):
+    name = "banner"
+    params_model = BannerParams
+
+    def render(self, ctx: RenderContext, params: BannerParams) -> str | None:
+        lang = ctx.language
+        local = params.texts.get(lang) or params.texts.get("en")
+
+        def pick(field: str, limit: int) -> str:
+            value = getattr(local, field, "") if local else ""
+            return clean_text(value or getattr(params, field), limit)
+
+        title, text = pick("title", 300), pick("text", 2000)
+        image = safe_url(params.image)
+        link = safe_url(params.link)
+        greeting = greet(ctx.visitor.first_name, lang) if params.greeting else ""
+        loyalty = loyalty_lines(ctx.visitor.loyalty, lang) if params.show_loyalty else []
+        if not (title or text or image or greeting or loyalty):
+            return None
+        return self.templates.render(
+            "banner.html", **self.view(ctx),
+            label=title or t(lang, "banner.label"),
+            greeting=greeting, title=title, text=text,
+            image=image, image_alt=pick("image_alt", 300) or title,
+            link=link, cta=pick("cta", 120) or title or t(lang, "banner.label"),
+            loyalty=loyalty,
+        )

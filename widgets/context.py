@@ -1,0 +1,182 @@
+"""What a widget gets to render with: one plain, already-loaded context per placement.
+
+The edge fills a :class:`RenderContext` from the profile, the page facts, the decided placement,
+the shared :class:`~widgets.catalog.Catalog` and the co-occurrence :class:`Signals`. Widgets never
+do I/O; everything they need is here. :func:`build_context` builds one from plain dicts (the
+shape a profile has after msgpack), which is also what tests use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from widgets.catalog import Catalog
+
+Scored = tuple[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class PageInfo:
+    page_type: str = ""  # "home", "product", "category", "cart", ...
+    url: str = ""
+    sku: str | None = None  # the product on a product page
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CartItem:
+    sku: str
+    qty: int = 1
+    price: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorInfo:
+    known: bool = False
+    first_name: str = ""
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    advisor: Mapping[str, Any] | None = None
+    loyalty: Mapping[str, Any] | None = None  # {"points", "tier", "next_tier", "points_to_next"}
+    viewed: tuple[str, ...] = ()  # most recent first
+    cart: tuple[CartItem, ...] = ()
+    purchased: tuple[str, ...] = ()
+    liked: tuple[str, ...] = ()
+    preferences: Mapping[str, Any] = field(default_factory=dict)
+    # {"color": {"blue": 7, "red": 2}}: how often the visitor viewed products with each value.
+    attribute_affinities: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    category_affinities: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def has_history(self) -> bool:
+        return bool(self.viewed or self.cart or self.purchased or self.liked)
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementInfo:
+    """Where the rendering goes and what it is counted as (impressions and clicks)."""
+
+    id: str = ""
+    variant: str = ""
+    experiment: str = ""
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Shop-wide co-occurrence data, loaded by the edge; scores are higher-is-better."""
+
+    viewed_together: Mapping[str, tuple[Scored, ...]] = field(default_factory=dict)
+    bought_together: Mapping[str, tuple[Scored, ...]] = field(default_factory=dict)
+    bestsellers: tuple[Scored, ...] = ()
+
+    @cached_property
+    def bestseller_scores(self) -> Mapping[str, float]:
+        return dict(self.bestsellers)
+
+    @classmethod
+    def from_raw(cls, viewed_together: Mapping[str, Iterable[Any]] | None = None,
+                 bought_together: Mapping[str, Iterable[Any]] | None = None,
+                 bestsellers: Iterable[Any] | None = None) -> Signals:
+        """Accepts lists of ``[sku, score]`` pairs (as they come out of JSON or msgpack)."""
+        return cls(
+            viewed_together={k: _scored(v) for k, v in (viewed_together or {}).items()},
+            bought_together={k: _scored(v) for k, v in (bought_together or {}).items()},
+            bestsellers=_scored(bestsellers or ()),
+        )
+
+
+def _scored(pairs: Iterable[Any]) -> tuple[Scored, ...]:
+    out = []
+    for pair in pairs:
+        try:
+            sku, score = pair
+            out.append((str(sku), float(score)))
+        except (TypeError, ValueError):
+            continue
+    out.sort(key=lambda p: -p[1])  # stable: equal scores keep their given order
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    language: str = "en"
+    currency: str = "PLN"
+    page: PageInfo = field(default_factory=PageInfo)
+    visitor: VisitorInfo = field(default_factory=VisitorInfo)
+    placement: PlacementInfo = field(default_factory=PlacementInfo)
+    catalog: Catalog = field(default_factory=Catalog.empty)
+    signals: Signals = field(default_factory=Signals)
+
+
+def _strs(values: Iterable[Any] | None) -> tuple[str, ...]:
+    return tuple(str(v) for v in (values or ()) if v is not None and v != "")
+
+
+def _cart(items: Iterable[Any] | None) -> tuple[CartItem, ...]:
+    out = []
+    for item in items or ():
+        if isinstance(item, CartItem):
+            out.append(item)
+        elif isinstance(item, Mapping) and item.get("sku"):
+            try:
+                out.append(CartItem(str(item["sku"]), int(item.get("qty", 1) or 1),
+                                    float(item.get("price", 0) or 0)))
+            except (TypeError, ValueError):
+                continue
+    return tuple(out)
+
+
+def visitor_from_dict(data: Mapping[str, Any] | None) -> VisitorInfo:
+    """A :class:`VisitorInfo` from a loose dict; unknown keys are ignored, bad ones dropped."""
+    d = dict(data or {})
+
+    def mapping(key: str) -> Mapping[str, Any]:
+        value = d.get(key)
+        return value if isinstance(value, Mapping) else {}
+
+    def optional_mapping(key: str) -> Mapping[str, Any] | None:
+        value = d.get(key)
+        return value if isinstance(value, Mapping) else None
+
+    return VisitorInfo(
+        known=bool(d.get("known", False)),
+        first_name=str(d.get("first_name") or ""),
+        attributes=mapping("attributes"),
+        advisor=optional_mapping("advisor"),
+        loyalty=optional_mapping("loyalty"),
+        viewed=_strs(d.get("viewed")),
+        cart=_cart(d.get("cart")),
+        purchased=_strs(d.get("purchased")),
+        liked=_strs(d.get("liked")),
+        preferences=mapping("preferences"),
+        attribute_affinities=mapping("attribute_affinities"),
+        category_affinities=mapping("category_affinities"),
+    )
+
+
+def build_context(*, language: str = "en", currency: str = "PLN",
+                  page: PageInfo | Mapping[str, Any] | None = None,
+                  visitor: VisitorInfo | Mapping[str, Any] | None = None,
+                  placement: PlacementInfo | Mapping[str, Any] | None = None,
+                  catalog: Catalog | None = None,
+                  signals: Signals | Mapping[str, Any] | None = None) -> RenderContext:
+    """Build a context from dataclasses or plain dicts of the same fields."""
+    if page is None or isinstance(page, PageInfo):
+        page_info = page or PageInfo()
+    else:
+        page_info = PageInfo(**{k: page[k] for k in PageInfo.__slots__ if k in page})
+    if placement is None or isinstance(placement, PlacementInfo):
+        placement_info = placement or PlacementInfo()
+    else:
+        placement_info = PlacementInfo(
+            **{k: str(placement[k]) for k in PlacementInfo.__slots__ if k in placement})
+    visitor_info = visitor if isinstance(visitor, VisitorInfo) else visitor_from_dict(visitor)
+    if signals is None or isinstance(signals, Signals):
+        signals_obj = signals or Signals()
+    else:
+        signals_obj = Signals.from_raw(**signals)
+    return RenderContext(language=language, currency=currency, page=page_info,
+                         visitor=visitor_info, placement=placement_info,
+                         catalog=catalog or Catalog.empty(), signals=signals_obj)

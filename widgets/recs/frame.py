@@ -1,0 +1,53 @@
+"""The recommendation frame widget: N products with a title in the visitor's language.
+
+Params: see :class:`widgets.recs.params.RecsParams`, e.g.::
+
+    {"count": 6, "min_count": 3,
+     "mix": [{"strategy": "viewed_together", "count": 2},
+             {"strategy": "same_category", "count": 2},
+             {"strategy": "bestsellers"}],
+     "filters": {"price_min_ratio": 0.5, "price_max_ratio": 1.5, "in_stock": true},
+     "title": {"pl": "Podobne produkty", "en": "Similar products"}}
+"""
+
+from __future__ import annotations
+
+from widgets.base import Widget
+from widgets.catalog import Product
+from widgets.context import RenderContext
+from widgets.i18n import format_price, pick_text, t
+from widgets.recs.anchor import context_product
+from widgets.recs.mixer import recommend
+from widgets.recs.params import RecsParams
+from widgets.safety import clean_text, safe_url
+
+
+def product_view(product: Product, ctx: RenderContext, show_price: bool) -> dict[str, str] | None:
+    """Template data for one product; None when its URL is not safe to link to."""
+    url = safe_url(product.url)
+    if url is None:
+        return None
+    price = ""
+    if show_price:
+        price = format_price(product.price, product.currency or ctx.currency, ctx.language)
+    return {"sku": product.sku, "url": url, "image": safe_url(product.image) or "",
+            "name": clean_text(product.name, 200), "price": price}
+
+
+class RecommendationFrame(Widget[RecsParams]):
+    name = "recs"
+    params_model = RecsParams
+
+    def render(self, ctx: RenderContext, params: RecsParams) -> str | None:
+        anchor = context_product(ctx, params.anchor)
+        views = []
+        for product in recommend(ctx, params, anchor):
+            view = product_view(product, ctx, params.show_price)
+            if view is not None:
+                views.append(view)
+        if len(views) < params.min_count:
+            return None
+        lang = ctx.language
+        title = clean_text(pick_text(params.title, lang) or t(lang, "recs.title"), 200)
+        return self.templates.render("recs.html", **self.view(ctx), title=title,
+                                     label=title or t(lang, "recs.label"), products=views)
