@@ -1,0 +1,72 @@
+"""What :func:`rules.decide` returns: JSON-friendly, read-only results for the widgets."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class SlotFill:
+    slot: str
+    placement: str
+    widget: str
+    params: dict[str, Any]
+    experiment: str | None = None
+    variant: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Popup:
+    placement: str
+    widget: str
+    params: dict[str, Any]
+    trigger: dict[str, Any]
+    experiment: str | None = None
+    variant: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxOffer:
+    placement: str
+    offer: str
+    language: str
+    texts: dict[str, str]          # title, body, … in ``language``
+    url: str = ""
+    expires: float | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    experiment: str | None = None
+    variant: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Impression:
+    """One thing for the edge to count. ``shown`` is False for a control exposure: the
+    visitor qualified but, being in the control arm, saw nothing."""
+
+    placement: str
+    kind: str
+    experiment: str | None = None
+    variant: str | None = None
+    shown: bool = True
+
+
+@dataclass(slots=True)
+class Decision:
+    slots: dict[str, SlotFill] = field(default_factory=dict)
+    popup: Popup | None = None
+    inbox: list[InboxOffer] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    impressions: list[Impression] = field(default_factory=list)
+    # Experiment id → arm for every experiment the visitor took part in (for sticky storage).
+    assignments: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "slots": {k: asdict(v) for k, v in self.slots.items()},
+            "popup": None if self.popup is None else asdict(self.popup),
+            "inbox": [asdict(o) for o in self.inbox],
+            "segments": list(self.segments),
+            "impressions": [asdict(i) for i in self.impressions],
+            "assignments": dict(self.assignments),
+        }

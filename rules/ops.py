@@ -1,0 +1,123 @@
+"""Value tests used by every condition: ``{gte: 5}``, ``[a, b]`` (in), ``"x"`` (eq), …
+
+A spec is compiled once, at load time, into a ``Callable[[Any], bool]``. A missing value
+(``None``) fails every test except ``ne``, ``not_in`` and ``exists: false``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from rules.errors import RuleError
+
+Check = Callable[[Any], bool]
+
+OPS = ("eq", "ne", "in", "not_in", "contains", "gt", "gte", "lt", "lte", "exists", "matches",
+       "glob")
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    # Profiles come from many systems: "42" and 42 count as equal, strings compare as written.
+    if a == b:
+        return True
+    if isinstance(a, bool) or isinstance(b, bool):
+        return False
+    na, nb = _num(a), _num(b)
+    return na is not None and na == nb
+
+
+def glob_regex(pattern: str, field: str) -> re.Pattern[str]:
+    if not isinstance(pattern, str):
+        raise RuleError(f"expected a glob pattern (text), got {pattern!r}", field=field)
+    return re.compile(fnmatch.translate(pattern))
+
+
+def regex(pattern: Any, field: str) -> re.Pattern[str]:
+    if not isinstance(pattern, str):
+        raise RuleError(f"expected a regular expression (text), got {pattern!r}", field=field)
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise RuleError(f"invalid regular expression {pattern!r}: {exc}", field=field) from None
+
+
+def _one(op: str, arg: Any, field: str) -> Check:
+    if op == "eq":
+        return lambda v: v is not None and _same(v, arg)
+    if op == "ne":
+        return lambda v: not _same(v, arg)
+    if op in ("in", "not_in"):
+        if not isinstance(arg, list):
+            raise RuleError(f"'{op}' needs a list, got {arg!r}", field=field)
+        items = list(arg)
+        if op == "in":
+            return lambda v: v is not None and any(_same(v, x) for x in items)
+        return lambda v: not any(_same(v, x) for x in items)
+    if op == "contains":
+        def contains(v: Any) -> bool:
+            if isinstance(v, str):
+                return isinstance(arg, str) and arg.lower() in v.lower()
+            if isinstance(v, (list, tuple, set)):
+                return any(_same(x, arg) for x in v)
+            if isinstance(v, Mapping):
+                return arg in v
+            return False
+        return contains
+    if op in ("gt", "gte", "lt", "lte"):
+        n = _num(arg)
+        if n is None:
+            raise RuleError(f"'{op}' needs a number, got {arg!r}", field=field)
+        if op == "gt":
+            return lambda v: (x := _num(v)) is not None and x > n
+        if op == "gte":
+            return lambda v: (x := _num(v)) is not None and x >= n
+        if op == "lt":
+            return lambda v: (x := _num(v)) is not None and x < n
+        return lambda v: (x := _num(v)) is not None and x <= n
+    if op == "exists":
+        if not isinstance(arg, bool):
+            raise RuleError(f"'exists' needs true or false, got {arg!r}", field=field)
+        if arg:
+            return lambda v: v is not None and v != "" and v != [] and v != {}
+        return lambda v: v is None or v == "" or v == [] or v == {}
+    if op == "matches":
+        rx = regex(arg, field)
+        return lambda v: isinstance(v, str) and rx.search(v) is not None
+    if op == "glob":
+        rx = glob_regex(arg, field)
+        return lambda v: isinstance(v, str) and rx.match(v) is not None
+    raise RuleError(f"unknown operator {op!r} (known: {', '.join(OPS)})", field=field)
+
+
+def compile_ops(spec: Any, field: str) -> Check:
+    """Compile a value test: a scalar means eq, a list means in, a mapping holds operators
+    that must all hold."""
+    if isinstance(spec, list):
+        return _one("in", spec, field)
+    if isinstance(spec, Mapping):
+        if not spec:
+            raise RuleError("an empty test matches nothing useful; give an operator", field=field)
+        checks = [_one(str(op), arg, f"{field}.{op}") for op, arg in spec.items()]
+        if len(checks) == 1:
+            return checks[0]
+        if len(checks) == 2:
+            a, b = checks
+            return lambda v: a(v) and b(v)
+        return lambda v: all(c(v) for c in checks)
+    if spec is None:
+        raise RuleError("a value is needed", field=field)
+    return _one("eq", spec, field)
