@@ -1,0 +1,243 @@
+"""Who the visitor is: signed cookie → fingerprint fallback → shop login token.
+
+``Identity.identify(request)`` runs on every request. It never raises: bad input yields a fresh
+anonymous visitor, and a Redis failure yields an anonymous visitor without touching Redis again.
+
+Security lines:
+- a cookie is trusted only if its HMAC verifies (current or previous secret) and it is not expired;
+- a fingerprint re-links only to an ANONYMOUS profile that still carries that fingerprint, never
+  to a known contact (links are dropped when a profile becomes known, and checked again here),
+  and a fingerprint seen on two live profiles is marked ambiguous and never used again;
+- a visitor becomes a known contact only through a token signed with ``settings.shop_secret`` or
+  the admin ``identify`` API.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+import redis.asyncio as aioredis
+
+from edge.page import RequestHead
+from edge.store import keys
+from edge.store.lua import LINK
+from edge.store.signing import (
+    LoginClaims,
+    new_visitor_id,
+    read_login_token,
+    read_visitor_cookie,
+    sign_visitor_id,
+)
+from edge.store.store import is_profile_id
+
+AMBIGUOUS = b"!"
+REFRESH_AFTER = 24 * 3600  # re-issue the cookie once a day so its max-age rolls forward
+CLIENT_SIGNALS_COOKIE = "edge_fp"  # screen, timezone, platform, set by the widget script
+CLIENT_SIGNALS_HEADER = "x-edge-client"
+FINGERPRINT_CONSENTS = ("fingerprint", "tracking")
+
+
+@dataclass
+class Visitor:
+    id: str  # the profile id to load
+    visitor_id: str  # the id in the visitor's cookie
+    known: bool = False
+    contact_id: str | None = None
+    is_new: bool = False
+    cookie_header: str | None = None  # Set-Cookie value when a new or refreshed cookie is due
+    via: str = "cookie"  # cookie | fingerprint | login | new | fallback
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def set_cookie_headers(self) -> list[tuple[bytes, bytes]]:
+        if not self.cookie_header:
+            return []
+        return [(b"set-cookie", self.cookie_header.encode("latin-1"))]
+
+
+def fingerprint(request: RequestHead) -> str | None:
+    """A hash of stable request traits, refined by the widget script's client signals.
+
+    Returns None when there is too little to go on (no User-Agent)."""
+    headers = request.headers
+    ua = headers.get("user-agent", "")
+    if not ua:
+        return None
+    signals = request.cookie(CLIENT_SIGNALS_COOKIE) or headers.get(CLIENT_SIGNALS_HEADER, "")
+    traits = "\n".join((
+        ua[:512],
+        headers.get("accept-language", "")[:128],
+        headers.get("accept-encoding", "")[:128],
+        _network(request.client_ip),
+        signals[:256],
+    ))
+    return hashlib.sha256(traits.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _network(ip: str) -> str:
+    # /24 for IPv4 and /48 for IPv6: stable across a home router's address changes
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return ""
+    prefix = 24 if addr.version == 4 else 48
+    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False))
+
+
+class Identity:
+    def __init__(self, settings: Any, redis: aioredis.Redis):
+        self.settings = settings
+        self.redis = redis
+        self._link = redis.register_script(LINK)
+        self._secrets = [s for s in (settings.secret, *settings.previous_secrets) if s]
+        self._ttl = int(settings.anonymous_ttl_days) * 86400
+
+    # --- cookies -----------------------------------------------------------------------
+    def cookie_header(self, visitor_id: str, now: float | None = None) -> str:
+        s = self.settings
+        value = sign_visitor_id(s.secret, visitor_id, now)
+        parts = [f"{s.cookie_name}={value}", f"Max-Age={s.cookie_max_age}", "Path=/"]
+        if s.cookie_domain:
+            parts.append(f"Domain={s.cookie_domain}")
+        parts.append(f"SameSite={s.cookie_samesite.capitalize()}")
+        if s.cookie_secure or s.cookie_samesite == "none":
+            parts.append("Secure")
+        parts.append("HttpOnly")
+        return "; ".join(parts)
+
+    def read_cookie(self, value: str | None, now: float | None = None) -> str | None:
+        signed = read_visitor_cookie(value, self._secrets, self.settings.cookie_max_age, now)
+        return signed.visitor_id if signed else None
+
+    def login_claims(self, request: RequestHead) -> LoginClaims | None:
+        s = self.settings
+        token = request.cookie(s.login_cookie) or request.headers.get(s.login_header)
+        return read_login_token(s.shop_secret, token)
+
+    # --- the entry point -----------------------------------------------------------------
+    async def identify(self, request: RequestHead) -> Visitor:
+        """The visitor behind a request. Never raises."""
+        try:
+            signed = read_visitor_cookie(request.cookie(self.settings.cookie_name),
+                                         self._secrets, self.settings.cookie_max_age)
+        except Exception:
+            signed = None
+        try:
+            return await self._identify(request, signed)
+        except Exception:
+            # Redis down or slow: an anonymous visitor, no further Redis calls.
+            if signed:
+                return Visitor(id=signed.visitor_id, visitor_id=signed.visitor_id, via="fallback")
+            vid = new_visitor_id()
+            return Visitor(id=vid, visitor_id=vid, is_new=True, via="fallback",
+                           cookie_header=self.cookie_header(vid))
+
+    async def _identify(self, request: RequestHead, signed: Any) -> Visitor:
+        now = time.time()
+        claims = self.login_claims(request)
+        fp = fingerprint(request) if self.settings.fingerprint else None
+        vid = signed.visitor_id if signed else None
+        pipe = self.redis.pipeline(transaction=False)
+        if vid:
+            pipe.get(keys.alias_key(vid))
+            pipe.hget(keys.profile_key(vid, "p"), "contact")
+        if fp:
+            pipe.get(keys.fingerprint_key(fp))
+        replies = list(await pipe.execute())
+        alias = contact = None
+        if vid:
+            alias, contact = replies.pop(0), replies.pop(0)
+        fp_pid = replies.pop(0) if fp else None
+
+        if vid:
+            pid = alias.decode() if alias else vid
+            visitor = Visitor(id=pid, visitor_id=vid, via="cookie")
+            if alias:
+                contact = await self.redis.hget(keys.profile_key(pid, "p"), "contact")
+            visitor.known = bool(contact)
+            visitor.contact_id = contact.decode() if contact else None
+            if now - signed.issued_at > REFRESH_AFTER:
+                visitor.cookie_header = self.cookie_header(vid, now)
+            if fp and fp_pid and fp_pid not in (pid.encode(), AMBIGUOUS):
+                # two live profiles share this fingerprint: never re-link by it again
+                await self.redis.set(keys.fingerprint_key(fp), AMBIGUOUS, ex=self._ttl)
+        else:
+            visitor = await self._without_cookie(fp, fp_pid)
+        if claims and (not visitor.known
+                       or visitor.contact_id != (claims.contact_id or claims.email)):
+            await self._login(visitor, claims)
+        return visitor
+
+    async def _without_cookie(self, fp: str | None, fp_pid: bytes | None) -> Visitor:
+        if fp and fp_pid and fp_pid != AMBIGUOUS:
+            candidate = fp_pid.decode()
+            if is_profile_id(candidate) and await self._relinkable(candidate, fp):
+                return Visitor(id=candidate, visitor_id=candidate, via="fingerprint",
+                               cookie_header=self.cookie_header(candidate))
+        vid = new_visitor_id()
+        visitor = Visitor(id=vid, visitor_id=vid, is_new=True, via="new",
+                          cookie_header=self.cookie_header(vid))
+        if fp and fp_pid != AMBIGUOUS:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.set(keys.fingerprint_key(fp), vid, ex=self._ttl)
+                pipe.hset(keys.profile_key(vid, "p"), "fp", fp)
+                pipe.expire(keys.profile_key(vid, "p"), self._ttl)
+                await pipe.execute()
+        return visitor
+
+    async def _relinkable(self, pid: str, fp: str) -> bool:
+        """Only an anonymous profile that still carries this fingerprint and did not refuse it."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hmget(keys.profile_key(pid, "p"), "contact", "fp")
+        pipe.hmget(keys.profile_key(pid, "consents"), *FINGERPRINT_CONSENTS)
+        (contact, stored_fp), consents = await pipe.execute()
+        if contact or stored_fp != fp.encode():
+            return False
+        for blob in consents:
+            if blob is not None:
+                value = msgpack.unpackb(blob, raw=False)
+                if isinstance(value, dict) and value.get("granted") is False:
+                    return False
+        return True
+
+    async def _login(self, visitor: Visitor, claims: LoginClaims) -> None:
+        pid, outcome = await self.link(visitor.id, claims.contact_id, claims.email)
+        if outcome == "other" and pid == visitor.id:
+            # this device's profile belongs to another contact: start a fresh one for this one
+            fresh = new_visitor_id()
+            pid, outcome = await self.link(fresh, claims.contact_id, claims.email)
+        if pid != visitor.id:
+            if outcome == "other" or pid != await self._alias_of(visitor.visitor_id):
+                # the cookie switches to the contact's profile
+                visitor.visitor_id = pid
+                visitor.cookie_header = self.cookie_header(pid)
+            visitor.id = pid
+        visitor.known = True
+        visitor.contact_id = claims.contact_id or claims.email
+        visitor.via = "login"
+
+    async def _alias_of(self, vid: str) -> str | None:
+        value = await self.redis.get(keys.alias_key(vid))
+        return value.decode() if value else None
+
+    async def link(self, profile_id: str, contact_id: str | None,
+                   email: str | None) -> tuple[str, str]:
+        """Make ``profile_id`` (an anonymous profile or visitor id) the contact's: claim it, or
+        merge it into the contact's profile. Atomic and idempotent.
+
+        Returns (known profile id, "claimed" | "merged" | "same" | "other")."""
+        cid = (contact_id or "").strip()
+        mail = (email or "").strip().lower()
+        if not cid and not mail:
+            raise ValueError("a contact_id or an email is needed")
+        args = [
+            profile_id, cid, mail, int(time.time() * 1000),
+            keys.contact_key(cid) if cid else "", keys.email_key(mail) if mail else "",
+            msgpack.packb(list(keys.PROFILE_PARTS)), msgpack.packb(keys.CAPS),
+        ]
+        pid, outcome = await self._link(keys=[], args=args)
+        return pid.decode(), outcome.decode()

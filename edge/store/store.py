@@ -1,0 +1,96 @@
+"""Loading, exporting and deleting profiles.
+
+``Store.load`` is the hot path: one pipelined round trip (no MULTI) that reads every part of a
+profile. Writes go through ``edge.store.events`` (events), ``edge.store.identity`` (links and
+merges) and ``edge.store.imports`` (contacts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from edge.errors import StoreError
+from edge.store import keys
+from edge.store.profile import Profile
+
+_LIST_PARTS = {"views", "pviews", "buys", "forms", "events"}
+_HASH_PARTS = {"p", "attrs", "consents", "prefs", "facts", "exp", "cart", "place", "agg", "inbox",
+               "clk"}
+# What the load reads: everything but the alias set, which only deletion needs.
+LOAD_PARTS: tuple[str, ...] = tuple(p for p in keys.PROFILE_PARTS if p not in ("aliases",))
+
+
+def is_profile_id(value: str) -> bool:
+    """Profile ids are what the edge mints (URL-safe, short); anything else is refused."""
+    return 0 < len(value) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_") for c in value)
+
+
+class Store:
+    """Profiles in Redis. ``redis`` is a redis.asyncio client; ``settings`` the edge's."""
+
+    def __init__(self, redis: aioredis.Redis, settings: Any = None):
+        self.redis = redis
+        self.settings = settings
+
+    async def load(self, profile_id: str) -> Profile:
+        """The profile, read in one pipelined round trip. An unknown id is an empty profile."""
+        if not is_profile_id(profile_id):
+            return Profile(id=profile_id, stable_id=profile_id)
+        pipe = self.redis.pipeline(transaction=False)
+        for part in LOAD_PARTS:
+            key = keys.profile_key(profile_id, part)
+            if part in _LIST_PARTS:
+                pipe.lrange(key, 0, -1)
+            elif part == "likes":
+                pipe.zrevrange(key, 0, -1)
+            else:
+                pipe.hgetall(key)
+        try:
+            replies = await pipe.execute()
+        except RedisError as exc:
+            raise StoreError(f"could not load profile {profile_id}: {exc}") from exc
+        return Profile.from_raw(profile_id, dict(zip(LOAD_PARTS, replies, strict=True)))
+
+    async def resolve(self, visitor_id: str) -> str:
+        """The profile id a cookie's visitor id stands for (itself unless it was merged)."""
+        target = await self.redis.get(keys.alias_key(visitor_id))
+        return target.decode() if target else visitor_id
+
+    async def export(self, profile_id: str) -> dict[str, Any] | None:
+        """The profile as JSON, with the visitor ids linked to it; None if there is none."""
+        profile = await self.load(profile_id)
+        if profile.is_empty:
+            return None
+        aliases = await self.redis.smembers(keys.profile_key(profile_id, "aliases"))
+        data = profile.to_json()
+        data["visitor_ids"] = sorted(a.decode() for a in aliases)
+        return data
+
+    async def delete(self, profile_id: str) -> bool:
+        """Delete a profile and every link to it: contact and email index, fingerprint link,
+        cookie aliases. Returns False if there was nothing to delete."""
+        if not is_profile_id(profile_id):
+            return False
+        p_key = keys.profile_key(profile_id, "p")
+        contact, email, fp = await self.redis.hmget(p_key, "contact", "email", "fp")
+        aliases = await self.redis.smembers(keys.profile_key(profile_id, "aliases"))
+        # Shared index keys go only if they still point here.
+        links = [keys.contact_key(contact.decode()) if contact else None,
+                 keys.email_key(email.decode()) if email else None,
+                 keys.fingerprint_key(fp.decode()) if fp else None]
+        links = [k for k in links if k]
+        owned = [k for k, v in zip(links, await self.redis.mget(links) if links else [],
+                                   strict=True) if v == profile_id.encode()]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.exists(*keys.profile_keys(profile_id))
+            for key in owned:
+                pipe.delete(key)
+            for alias in aliases:
+                pipe.delete(keys.alias_key(alias.decode()))
+            pipe.delete(keys.alias_key(profile_id))
+            pipe.delete(*keys.profile_keys(profile_id))
+            replies = await pipe.execute()
+        return bool(replies[0]) or bool(owned) or bool(aliases)
