@@ -48,7 +48,8 @@ class _ProductIn(BaseModel):
         return "/".join(p.strip() for p in value.split("/") if p.strip())
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: a product is identified by its object (one per sku in a catalog), and hashable.
+@dataclass(frozen=True, slots=True, eq=False)
 class Product:
     sku: str
     name: str

@@ -31,7 +31,7 @@ EXCEPTIONS: dict[str, str | None] = {
 
 _POLISH_WORD = re.compile(r"^[A-ZĄĆĘŁŃÓŚŹŻ][a-ząćęłńóśźż]{1,24}$")
 # Letter sequences that do not occur in Polish first names: a sure sign of a foreign name.
-_FOREIGN = re.compile(r"[qvx]|th|ph|gh|ck|ee|oo|ou|ae|ea|aa|ey|ay|oy|uy|ui|^y|(?<![cs])h(?=[^aeiouy])")
+_FOREIGN = re.compile(r"[qvx]|th|ph|gh|ck|ee|oo|ou|ae|aa|ey|ay|oy|uy|ui|^y|(?<![cs])h(?=[^aeiouy])")
 # Polish names double a consonant only inside, and only these (Anna, Wioletta, Kamilla).
 _DOUBLE = re.compile(r"([^aeiouyąęó])\1")
 _DOUBLE_OK = {"nn", "tt", "ll"}
