@@ -56,8 +56,9 @@ def loyalty(points: int) -> dict[str, Any]:
 
 def _order(prices: dict[str, float], order_id: str, ts: str,
            lines: list[tuple[str, int]]) -> dict[str, Any]:
-    items = [{"sku": sku, "qty": qty, "price": prices[sku]} for sku, qty in lines]
-    value = round(sum(i["qty"] * i["price"] for i in items), 2)
+    items: list[dict[str, Any]] = [{"sku": sku, "qty": qty, "price": prices[sku]}
+                                   for sku, qty in lines]
+    value = round(sum(qty * prices[sku] for sku, qty in lines), 2)
     return {"order_id": order_id, "items": items, "value": value, "currency": CURRENCY, "ts": ts}
 
 

@@ -35,8 +35,7 @@ from edge.demo import images
 from edge.demo.catalog import products
 from edge.demo.contacts import DEMO_PASSWORD, contacts
 from edge.demo.data import PAGE_SIZE, SORTS, ShopData, format_pln, price_attr, script_json
-from edge.demo.session import (CART_COOKIE, SESSION_COOKIE, decode_cart, encode_cart, sign,
-                               unsign)
+from edge.demo.session import CART_COOKIE, SESSION_COOKIE, decode_cart, encode_cart, sign, unsign
 from edge.store.signing import make_login_token
 
 log = logging.getLogger("edge.demo.shop")

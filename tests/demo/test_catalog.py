@@ -73,7 +73,8 @@ def test_contacts_match_the_schema() -> None:
     people = contacts()
     assert 4 <= len(people) <= 6
     assert people == contacts()
-    assert len({c["contact_id"] for c in people}) == len({c["email"] for c in people}) == len(people)
+    assert len({c["contact_id"] for c in people}) == len(people)
+    assert len({c["email"] for c in people}) == len(people)
     for c in people:
         attrs = c["attributes"]
         assert {"first_name", "last_name", "city", "language"} <= set(attrs)
