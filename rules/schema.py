@@ -129,8 +129,6 @@ def read_experiment(r: Reader) -> Experiment:
         widget = vr.text("widget", None)
         variants.append(Variant(vid, vr.number("weight", 1.0, field=f"{f}.weight"),
                                 widget, dict(vr.mapping("params"))))
-    if sum(v.weight for v in variants) <= 0:
-        raise r.error("at least one variant needs a weight above 0", "variants")
     control = r.get("control", 0.0)
     if control is True:
         control = sum(v.weight for v in variants) / len(variants)
@@ -138,6 +136,8 @@ def read_experiment(r: Reader) -> Experiment:
         control = 0.0
     else:
         control = r.number("control", 0.0)
+    if sum(v.weight for v in variants) + control <= 0:
+        raise r.error("at least one arm needs a weight above 0", "variants")
     status = r.text("status", "running")
     if status not in ("running", "finished"):
         raise r.error("expected running or finished", "status")
