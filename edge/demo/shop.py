@@ -45,6 +45,7 @@ SHOP_NAME = "Szczyt"
 DEFAULT_SHOP_SECRET = "demo-shop-secret"
 MAX_FORM_BYTES = 16 * 1024
 MAX_ORDERS = 10_000
+LOGIN_TTL = 3600
 TEMPLATES = ("home.html", "category.html", "product.html", "cart.html", "order.html",
              "login.html", "account.html", "notfound.html")
 HTML = "text/html; charset=utf-8"
@@ -141,6 +142,21 @@ class DemoShop:
         else:
             response.delete_cookie(CART_COOKIE, httponly=True, samesite="lax")
 
+    def set_login_token(self, response: Response, contact: dict[str, Any]) -> None:
+        """Tell the edge who this is: a token signed with the shop's secret."""
+        token = make_login_token(self.secret, contact["contact_id"], email=contact["email"],
+                                 ttl=LOGIN_TTL)
+        response.set_cookie(self.login_cookie, token, max_age=LOGIN_TTL, httponly=True,
+                            samesite="lax")
+
+    def refresh_login(self, request: Request, response: Response,
+                      contact: dict[str, Any] | None) -> Response:
+        # The shop session outlives the short-lived token; re-issue it on private pages
+        # (never on the public, cacheable ones) once the browser has dropped it.
+        if contact is not None and not request.cookies.get(self.login_cookie):
+            self.set_login_token(response, contact)
+        return response
+
     async def form(self, request: Request) -> dict[str, str]:
         body = await request.body()
         if len(body) > MAX_FORM_BYTES:
@@ -207,10 +223,10 @@ class DemoShop:
         value = round(sum(line["total"] for line in lines), 2)
         in_cart = set(cart)
         suggestions = [p for p in self.data.bestsellers if p["sku"] not in in_cart][:4]
-        return self.private_page(self.render(
+        return self.refresh_login(request, self.private_page(self.render(
             "cart.html", page_type="cart", lines=lines, cart_value=value,
             cart_value_attr=price_attr(value), cart_skus=",".join(cart), currency="PLN",
-            cart_count=sum(cart.values()), suggestions=suggestions))
+            cart_count=sum(cart.values()), suggestions=suggestions)), self.contact_of(request))
 
     async def cart_add(self, request: Request) -> Response:
         form = await self.form(request)
@@ -289,10 +305,7 @@ class DemoShop:
         response.set_cookie(SESSION_COOKIE,
                             sign(self.secret, contact["contact_id"], purpose="session"),
                             httponly=True, samesite="lax")
-        token = make_login_token(self.secret, contact["contact_id"], email=contact["email"],
-                                 ttl=3600)
-        response.set_cookie(self.login_cookie, token, max_age=3600, httponly=True,
-                            samesite="lax")
+        self.set_login_token(response, contact)
         return response
 
     async def logout(self, request: Request) -> Response:
@@ -308,9 +321,9 @@ class DemoShop:
         placed = [o for o in self.orders.values() if o["contact_id"] == contact["contact_id"]]
         orders = sorted(contact.get("purchases", []) + placed, key=lambda o: o["ts"],
                         reverse=True)
-        return self.private_page(self.render(
+        return self.refresh_login(request, self.private_page(self.render(
             "account.html", page_type="account", c=contact, orders=orders,
-            cart_count=sum(self.cart_of(request).values())))
+            cart_count=sum(self.cart_of(request).values()))), contact)
 
     # --- non-HTML --------------------------------------------------------------------------
 

@@ -209,3 +209,18 @@ async def test_no_external_resources_on_pages(client: httpx.AsyncClient) -> None
                 value = el.get(attr) if isinstance(el.tag, str) else None
                 if value and el.tag != f"{NS}a":
                     assert value.startswith("/"), (url, value)
+
+
+async def test_login_token_is_reissued_on_private_pages_while_logged_in(
+        client: httpx.AsyncClient) -> None:
+    who = contacts()[3]
+    await client.post("/login", data={"email": who["email"], "password": "demo"})
+    client.cookies.delete("edge_login")  # the browser dropped it after its max-age
+    home = await client.get("/")
+    assert "set-cookie" not in home.headers  # public pages stay cacheable
+    r = await client.get("/account")
+    assert any(c.startswith("edge_login=") for c in r.headers.get_list("set-cookie"))
+    claims = read_login_token(SECRET, client.cookies["edge_login"])
+    assert claims is not None and claims.contact_id == who["contact_id"]
+    again = await client.get("/cart")
+    assert "edge_login" not in again.headers.get("set-cookie", "")
