@@ -68,11 +68,12 @@ class BannerWidget(Widget[BannerParams]):
 
     def render(self, ctx: RenderContext, params: BannerParams) -> str | None:
         lang = ctx.language
-        local = params.texts.get(lang) or params.texts.get("en")
+        # The visitor's language, then the base texts, then English.
+        sources = [params.texts.get(lang), params, params.texts.get("en")]
 
         def pick(field: str, limit: int) -> str:
-            value = getattr(local, field, "") if local else ""
-            return clean_text(value or getattr(params, field), limit)
+            value = next((v for s in sources if s is not None and (v := getattr(s, field))), "")
+            return clean_text(value, limit)
 
         title, text = pick("title", 300), pick("text", 2000)
         image = safe_url(params.image)
