@@ -32,8 +32,17 @@ class Store:
     """Profiles in Redis. ``redis`` is a redis.asyncio client; ``settings`` the edge's."""
 
     def __init__(self, redis: aioredis.Redis, settings: Any = None):
+        from edge.store.events import EventWriter
+
         self.redis = redis
         self.settings = settings
+        # event batches and page views; None without settings (limits and expiry come from them)
+        self.events = EventWriter(redis, settings) if settings is not None else None
+
+    async def record_page_view(self, visitor: Any, page: Any, title: str = "") -> None:
+        """Record a proxied HTML page view for ``visitor`` (an ``identity.Visitor``)."""
+        if self.events is not None:
+            await self.events.record_page_view(visitor, page, title)
 
     async def load(self, profile_id: str) -> Profile:
         """The profile, read in one pipelined round trip. An unknown id is an empty profile."""

@@ -1,0 +1,36 @@
+"""POST /_edge/api/events: the widget script's and the shop's visitor events.
+
+Body ``{"events": [...]}``; the visitor comes from the signed cookie (a new visitor gets one in
+the answer). The batch is size-checked, rate-limited, validated whole, then applied atomically:
+a bad payload is a 4xx and writes nothing.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from edge.api.common import api_endpoint, client_ip, json_response, read_json, request_head
+from edge.store.event_models import parse_batch
+
+
+@api_endpoint
+async def post_events(request: Request) -> Response:
+    state = request.app.state
+    settings = state.settings
+    writer = state.store.events
+    await writer.check_rate(client_ip(request), None, 0)
+    body = await read_json(request)
+    events = parse_batch(body, settings.max_event_batch)
+    visitor = await state.identity.identify(request_head(request))
+    await writer.check_rate(None, visitor.id, len(events))
+    visit, new_visit = await writer.apply(visitor.id, events)
+    return json_response(
+        {"accepted": len(events), "visitor": {"known": visitor.known, "visit": visit,
+                                              "new_visit": new_visit}},
+        headers=visitor.set_cookie_headers(),
+    )
+
+
+routes: list[BaseRoute] = [Route("/_edge/api/events", post_events, methods=["POST"])]
