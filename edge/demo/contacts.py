@@ -42,15 +42,16 @@ ADVISORS: dict[str, dict[str, str]] = {
 
 
 def loyalty(points: int) -> dict[str, Any]:
-    """Tier, next tier and points still needed, for a points balance."""
-    tier, next_tier, to_next = TIERS[0][0], None, 0
+    """Tier, next tier and points still needed, for a points balance. At the top tier
+    ``next_tier`` is "" (the edge's importer takes loyalty fields as text, never null)."""
+    tier, next_tier, to_next = TIERS[0][0], "", 0
     for i, (name, floor) in enumerate(TIERS):
         if points >= floor:
             tier = name
             if i + 1 < len(TIERS):
                 next_tier, to_next = TIERS[i + 1][0], TIERS[i + 1][1] - points
             else:
-                next_tier, to_next = None, 0
+                next_tier, to_next = "", 0
     return {"points": points, "tier": tier, "next_tier": next_tier, "points_to_next": to_next}
 
 

@@ -109,6 +109,6 @@ def test_loyalty_tiers() -> None:
                           "points_to_next": TIERS[1][1]}
     assert loyalty(TIERS[1][1])["tier"] == TIERS[1][0]
     top = loyalty(TIERS[-1][1] + 5)
-    assert top["tier"] == TIERS[-1][0] and top["next_tier"] is None and top["points_to_next"] == 0
+    assert top["tier"] == TIERS[-1][0] and top["next_tier"] == "" and top["points_to_next"] == 0
     for c in contacts():
         assert c["loyalty"] == loyalty(c["loyalty"]["points"])
