@@ -124,7 +124,8 @@ def _attributes(sub: Subcategory, rng: random.Random) -> dict[str, Any]:
     top, _, leaf = sub.path.partition("/")
     if top == "shoes":
         attrs["size"] = rng.randint(36, 47)
-        attrs["waterproof"] = rng.random() < 0.4
+        # Text, not bool: catalog attributes are text or numbers, as in a CSV import.
+        attrs["waterproof"] = "tak" if rng.random() < 0.4 else "nie"
         attrs["weight_g"] = rng.randrange(240, 720, 10)
     elif top == "jackets":
         attrs["size"] = rng.choice(CLOTHING_SIZES)

@@ -112,3 +112,9 @@ def test_loyalty_tiers() -> None:
     assert top["tier"] == TIERS[-1][0] and top["next_tier"] == "" and top["points_to_next"] == 0
     for c in contacts():
         assert c["loyalty"] == loyalty(c["loyalty"]["points"])
+
+
+def test_attribute_values_are_text_or_numbers() -> None:
+    for p in products():
+        for value in p["attributes"].values():
+            assert type(value) in (str, int, float), (p["sku"], value)
