@@ -1,0 +1,86 @@
+"""The slot rewriter: find the places a shop marked on its page and fill them, bytes in, bytes
+out, without ever damaging the page.
+
+    from edge.slots import has_marker, SlotPlanner, SlotPlan, render
+
+    if has_marker(body):                      # a byte scan; False → never parse the page
+        plan = planner.plan(body)             # cached per body (blake2b digest, LRU)
+        out = render(body, plan, {"hero": "<div>…</div>"}, "<script …></script>", "utf-8")
+
+What is a slot
+--------------
+An element whose *start tag* has an attribute *named* ``data-edge-slot`` (any case) with a
+non-empty value, the slot's name: ``<div data-edge-slot="hero">default content</div>``. The
+marker is not a slot when it is text, part of an attribute value, inside a comment, a
+``<!DOCTYPE>``/bogus comment/CDATA section, or inside ``<script>``, ``<style>``,
+``<textarea>``, ``<title>``, ``<xmp>``, ``<iframe>``, ``<noembed>``, ``<noframes>``,
+``<noscript>`` (scripting is on in browsers), ``<plaintext>`` or a ``<template>``. Those
+markers are either never seen or reported in ``plan.rejected``.
+
+The content range of a slot runs from the end of its start tag to its *explicit* matching end
+tag. A slot is only fillable when swapping that range cannot change the tree a spec parser
+builds anywhere else. So a slot is refused (kept at its default, with a reason in
+``plan.rejected``) when:
+
+* its element is void, table structure (table, caption, colgroup, tbody, thead, tfoot, tr),
+  select/option/optgroup/datalist, raw text, html/head/body/frameset/template, svg/math, a
+  formatting element (a, b, i, em, strong, font, nobr, …: the parser clones and reopens them),
+  or one that block content would close or split (p, h1–h6, button, label, ruby parts, object);
+* it sits inside SVG/MathML, a select, a template, or in a table outside a cell;
+* its default content is not self-contained: an element left open (``<div><b>x</div>`` leaks
+  the ``<b>`` through the adoption agency), a stray or mismatched end tag, no explicit end tag,
+  an unclosed comment or raw-text element, something its element would be implicitly closed by
+  (``<li>`` directly in an ``<li>`` slot, a block inside a ``<p>``), or page-level tags;
+* the Lexbor verification (below) shows that a probe fill there changes the page around it.
+
+Verification (``SlotPlanner(verify=True)``, the default): every candidate start tag gets a key
+attribute and the page is parsed with Lexbor, which tells real elements from markers in
+comments or scripts and gives each slot's ancestors. Then a probe fill (div, p, a, list,
+heading, form, button, table: what widgets use) goes into every accepted slot and at the body
+end; both trees are normalized (probe nodes and the filled slots' children removed) and must
+serialize the same. Failing slots are found one by one and dropped. ``verify=False`` skips the
+probe parse (about half the cost) and trusts the structural checks.
+
+Body end
+--------
+Body-end HTML (pop-ups, inbox, widget script) goes just before the last ``</body>`` that is a
+real tag, else before the last ``</html>``, else at the end of the page, but only where the
+probe verifies; otherwise ``plan.body_end`` is None (frameset documents, a page ending inside an
+unclosed ``<plaintext>``/``<script>``/comment, a ``</body>`` in foreign content, …).
+
+Nesting and duplicates
+----------------------
+* Nested slots: a filled outer slot replaces everything inside it, inner slots included; if the
+  outer slot gets no fill, its inner slots can still be filled.
+* Duplicate names: every occurrence of a name gets the same fill. ``plan.slots`` lists each
+  name once, in document order.
+
+Fills and render
+----------------
+``render`` copies every byte outside the filled slots' content ranges unchanged and returns
+``body`` itself when there is nothing to splice. Each fill is text, encoded with the page's
+charset (``errors="xmlcharrefreplace"``, so characters the charset lacks become character
+references; ASCII with references when the charset is unknown or not ASCII-compatible). A
+fill that is not self-contained by the same check as default content (balanced tags, void
+elements aside, list items in lists, table parts in tables, no block in a ``<p>``, …) is dropped
+and the slot keeps its default. ``render`` never raises: on any error the page goes out as is.
+
+Encodings: all of this works on bytes, as markup is ASCII in every ASCII-compatible charset
+(UTF-8, windows-125x, ISO-8859-x, …). UTF-16/32 pages get a plan with no slots and no body end.
+"""
+
+from __future__ import annotations
+
+from edge.slots.plan import SlotPlan, SlotPlanner, build_plan
+from edge.slots.render import render
+
+__all__ = ["SlotPlan", "SlotPlanner", "build_plan", "has_marker", "render"]
+
+_LOWER = b"data-edge-slot"
+_UPPER = b"DATA-EDGE-SLOT"
+
+
+def has_marker(body: bytes) -> bool:
+    """True when the page may hold a slot: a byte search for the marker, lower or upper case
+    (a mixed-case marker still works once the page is planned for its body end)."""
+    return _LOWER in body or _UPPER in body

@@ -1,0 +1,189 @@
+"""Planning: from page bytes to a :class:`SlotPlan` (which slots can be filled, where the
+body-end HTML goes, the page's facts), cached per page body."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from hashlib import blake2b
+
+from edge.slots import scan
+from edge.slots.scan import Candidate, Occurrence
+from edge.slots.verify import Verifier, context, key_attr, keyed, parse, unlocated
+
+log = logging.getLogger("edge.slots")
+
+# A page with more marked tags than this is refused as a whole (each slot costs verification).
+MAX_CANDIDATES = 200
+VERIFY_FAILED = "filling it would change the page outside the slot (Lexbor verification)"
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    """What the rewriter knows about one page body; see the package docstring."""
+
+    slots: tuple[str, ...] = ()
+    body_end: int | None = None
+    facts: dict[str, str] = field(default_factory=dict)
+    title: str = ""
+    charset: str | None = None
+    rejected: tuple[tuple[str, str], ...] = ()
+    # The accepted slots in document order (a name may occur more than once).
+    occurrences: tuple[Occurrence, ...] = ()
+
+
+EMPTY_PLAN = SlotPlan()
+
+
+class SlotPlanner:
+    """Plans pages, remembering the last ``cache_size`` plans by a digest of the body.
+
+    ``verify=False`` skips the probe parse: slots then rest on the byte scan and the Lexbor
+    context checks alone, and the body end is the last ``</body>`` as found in the bytes. That
+    is about half the planning cost, and a slot in an odd place (e.g. foster-parented out of a
+    table, or a <span> slot inside a <p> filled with a <div>) can then disturb the page.
+    """
+
+    def __init__(self, verify: bool = True, cache_size: int = 512):
+        self.verify = verify
+        self.cache_size = max(0, cache_size)
+        self._cache: OrderedDict[bytes, SlotPlan] = OrderedDict()
+
+    def plan(self, body: bytes) -> SlotPlan:
+        key = blake2b(body, digest_size=16).digest()
+        plan = self._cache.get(key)
+        if plan is not None:
+            self._cache.move_to_end(key)
+            return plan
+        try:
+            plan = build_plan(body, verify=self.verify)
+        except Exception:  # a page we cannot plan goes out unchanged
+            log.exception("slot planning failed; the page passes through unchanged")
+            plan = EMPTY_PLAN
+        if self.cache_size:
+            self._cache[key] = plan
+            if len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return plan
+
+
+def build_plan(body: bytes, verify: bool = True) -> SlotPlan:
+    """Plan one page (uncached)."""
+    if scan.is_wide(body):
+        return EMPTY_PLAN
+    encoding = scan.charset(body)
+    cands, rejected = scan.candidates(body, encoding)
+    if len(cands) > MAX_CANDIDATES:
+        rejected += [(c.name, "too many slots on the page") for c in cands]
+        cands = []
+    # The keyed page: every candidate start tag gets its key right after its tag name.
+    parts: list[bytes] = []
+    at: list[int] = []
+    total: list[int] = []
+    pos = inserted = 0
+    for i, c in enumerate(cands):
+        k = key_attr(i)
+        parts += (body[pos:c.name_end], k)
+        pos = c.name_end
+        inserted += len(k)
+        at.append(pos)
+        total.append(inserted)
+    parts.append(body[pos:])
+    keyed_page = b"".join(parts)
+    tree = parse(keyed_page, encoding)
+    facts, title = _facts(tree)
+
+    nodes = keyed(tree)
+    rejected += [(name, "its start tag was not found in the page bytes")
+                 for name in unlocated(tree)]
+    accepted: dict[int, Occurrence] = {}
+    for i, c in enumerate(cands):
+        why = _refusal(body, c, nodes.get(i))
+        if isinstance(why, Occurrence):
+            accepted[i] = why
+        else:
+            rejected.append((c.name, why))
+
+    ends = [e for e in scan.body_end_candidates(body)
+            if not any(o.start <= e <= o.end for o in accepted.values())]
+    if verify:
+        verifier = Verifier(keyed_page, at, total, encoding)
+        body_end = _verify(verifier, accepted, ends, rejected)
+    else:
+        body_end = ends[0] if ends else None
+
+    occurrences = tuple(accepted[i] for i in sorted(accepted))
+    return SlotPlan(
+        slots=tuple(dict.fromkeys(o.name for o in occurrences)),
+        body_end=body_end,
+        facts=facts,
+        title=title,
+        charset=encoding,
+        rejected=tuple(rejected),
+        occurrences=occurrences,
+    )
+
+
+def _refusal(body: bytes, c: Candidate, found: list | None) -> str | Occurrence:
+    if not found:
+        return "not an element: inside a comment, raw text, template or attribute value"
+    if len(found) != 1 or (found[0].tag or "").encode("latin-1", "replace") != c.tag:
+        return "the parser does not build this element as written"
+    why = context(found[0])
+    if why is not None:
+        return why
+    why, end = scan.content(body, c)
+    if why is not None:
+        return why
+    return Occurrence(c.name, c.tag, c.content_start, end)
+
+
+def _facts(tree: object) -> tuple[dict[str, str], str]:
+    facts: dict[str, str] = {}
+    for node in tree.css("meta[name]"):  # type: ignore[attr-defined]
+        name = node.attributes.get("name") or ""
+        if name[:5].lower() == "edge:" and len(name) > 5:
+            facts.setdefault(name[5:], node.attributes.get("content") or "")
+    node = tree.css_first("title")  # type: ignore[attr-defined]
+    title = " ".join(node.text().split()) if node is not None else ""
+    return facts, title
+
+
+def _verify(verifier: Verifier, accepted: dict[int, Occurrence], ends: list[int],
+            rejected: list[tuple[str, str]]) -> int | None:
+    """Drop the slots (from ``accepted``, in place) and pick the body end that verify.
+
+    Slots are checked in nesting levels: the outermost together (each filled replaces what it
+    holds), then each deeper level with its ancestors left at their defaults.
+    """
+    levels: dict[int, dict[int, tuple[int, int]]] = {}
+    for i, o in accepted.items():
+        depth = sum(1 for p in accepted.values() if p.start < o.start < p.end)
+        levels.setdefault(depth, {})[i] = (o.start, o.end)
+    body_end = ends[0] if ends else None
+    if not levels:
+        return _first_end(verifier, ends)
+    for depth in sorted(levels):
+        ranges = levels[depth]
+        end = body_end if depth == 0 else None
+        if verifier.check(ranges, end):
+            continue
+        good = {i: r for i, r in ranges.items() if verifier.check({i: r}, None)}
+        if depth == 0:
+            end = body_end = _first_end(verifier, ends)
+        if (good or end is not None) and not verifier.check(good, end):
+            good = {}
+            if depth == 0:
+                body_end = None
+        for i in ranges:
+            if i not in good:
+                rejected.append((accepted.pop(i).name, VERIFY_FAILED))
+    return body_end
+
+
+def _first_end(verifier: Verifier, ends: list[int]) -> int | None:
+    for end in ends:
+        if verifier.check({}, end):
+            return end
+    return None
