@@ -75,7 +75,7 @@ COUNTS = {"a": {"impressions": 500, "clicks": 10}, "b": {"impressions": 500, "cl
 def test_after_keep_drops_the_control_unless_kept() -> None:
     assert after_weights(rules({}, 1.0).experiments["e"]) == pytest.approx({"a": 0.25, "b": 0.75})
     kept = after_weights(rules({"keep_control": True}, 1.0).experiments["e"])
-    assert kept == pytest.approx({"a": 0.15, "b": 0.45, CONTROL: 0.4})
+    assert kept == pytest.approx({"a": 0.2, "b": 0.6, CONTROL: 0.2})
 
 
 def test_after_winner_explicit_and_auto() -> None:
