@@ -6,6 +6,8 @@ from typing import Any
 
 from edge.page import RequestHead
 from edge.settings import Settings
+from edge.store.event_models import parse_batch
+from edge.store.store import Store
 
 SHOP_SECRET = "shop-secret-for-tests"
 
@@ -33,3 +35,10 @@ def cookie_of(set_cookie: str | None) -> str:
     """The "name=value" part of a Set-Cookie value."""
     assert set_cookie, "expected a Set-Cookie"
     return set_cookie.split(";", 1)[0]
+
+
+async def add_events(store: Store, pid: str, *events: dict[str, Any], now_ms: int | None = None
+                     ) -> None:
+    """Validate and apply events to a profile, as the events API does."""
+    assert store.events is not None
+    await store.events.apply(pid, parse_batch({"events": list(events)}, 1000), now_ms=now_ms)

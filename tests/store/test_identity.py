@@ -6,16 +6,10 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from edge.store import keys
-from edge.store.event_models import parse_batch
 from edge.store.identity import Identity, fingerprint
 from edge.store.signing import make_login_token, sign_visitor_id
 from edge.store.store import Store
-from tests.store.factories import SHOP_SECRET, cookie_of, head, make_settings
-
-
-async def add_events(store: Store, pid: str, *events: dict[str, Any]) -> None:
-    assert store.events is not None
-    await store.events.apply(pid, parse_batch({"events": list(events)}, 100))
+from tests.store.factories import SHOP_SECRET, add_events, cookie_of, head, make_settings
 
 
 async def test_a_new_visitor_gets_a_signed_cookie(identity: Identity) -> None:
