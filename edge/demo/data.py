@@ -32,6 +32,10 @@ ATTRIBUTE_LABELS: dict[str, str] = {
     "material": "Materiał", "length_cm": "Długość (cm)",
 }
 
+# Collections: pages listed like categories but not catalog categories (hero links use them).
+COLLECTIONS: dict[str, str] = {"new": "Nowości", "premium": "Kolekcja premium"}
+PREMIUM_FROM = 999.0
+
 CSV_FIELDS = ("sku", "name", "category", "brand", "color", "price", "currency", "stock",
               "created_at", "url", "description")
 
@@ -76,6 +80,10 @@ class ShopData:
             for depth in range(1, len(parts) + 1):
                 self.in_category.setdefault("/".join(parts[:depth]), []).append(p)
         self.tree = self._build_tree()
+        self.in_category["new"] = sorted(catalog, key=lambda p: (p["created_at"], p["sku"]),
+                                         reverse=True)[:PAGE_SIZE * 2]
+        self.in_category["premium"] = sorted((p for p in catalog if p["price"] >= PREMIUM_FROM),
+                                             key=lambda p: (-p["price"], p["sku"]))
         self.bestsellers = [self.by_sku[s] for s in bestseller_skus(catalog, 8)
                             if s in self.by_sku][:4]
         self.new_arrivals = sorted((p for p in catalog if p["stock"] > 0),
@@ -113,6 +121,8 @@ class ShopData:
         return next((n for n in self.tree if n.path == top), None)
 
     def label(self, path: str) -> str:
+        if path in COLLECTIONS:
+            return COLLECTIONS[path]
         top = self.top_node(path)
         if top is None:
             return path
@@ -122,6 +132,8 @@ class ShopData:
         return f"{top.label} › {sub.label if sub else path.split('/')[-1]}"
 
     def crumbs(self, path: str) -> list[tuple[str, str]]:
+        if path in COLLECTIONS:
+            return [(f"/c/{path}", COLLECTIONS[path])]
         top = self.top_node(path)
         if top is None:
             return []

@@ -88,3 +88,32 @@ FAVICON_SVG = (
     '<path d="M26 20 L31 29 L21 29 Z" fill="#1d4d3a" opacity=".35"/>'
     '</svg>'
 )
+
+
+# Hero banners for the edge's banner widget: theme → (sky top, sky bottom, mountains, accent).
+HERO_THEMES: dict[str, tuple[str, str, str, str]] = {
+    "welcome": ("#f6d8a8", "#f3efe4", "#2e6b52", "#e2702d"),
+    "running": ("#9fd3f0", "#e8f4fb", "#1f3a5f", "#c0392b"),
+    "premium": ("#2b2d31", "#5b5f66", "#101214", "#d4af37"),
+    "rain": ("#8fa3b0", "#d9e1e6", "#3c4f5c", "#2f80c8"),
+    "winter": ("#cfe3f3", "#ffffff", "#5b7a99", "#7b4fa0"),
+}
+
+
+def hero_svg(theme: str) -> str:
+    """A 1200x400 mountain landscape in the theme's colours (no text: the widget adds it)."""
+    top, bottom, hills, accent = HERO_THEMES[theme]
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="400" '
+        'viewBox="0 0 1200 400" role="img" aria-label="">'
+        f'<defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" '
+        f'stop-color="{top}"/><stop offset="1" stop-color="{bottom}"/></linearGradient></defs>'
+        '<rect width="1200" height="400" fill="url(#sky)"/>'
+        f'<circle cx="960" cy="110" r="54" fill="{accent}" opacity=".85"/>'
+        f'<path d="M0 330 L180 170 L300 260 L470 90 L640 280 L780 180 L960 300 L1090 200 '
+        f'L1200 260 L1200 400 L0 400 Z" fill="{hills}" opacity=".55"/>'
+        f'<path d="M0 370 L220 240 L380 330 L560 200 L760 350 L920 260 L1200 360 L1200 400 '
+        f'L0 400 Z" fill="{hills}"/>'
+        '<path d="M470 90 L505 140 L480 132 L455 150 L440 128 Z" fill="#fff" opacity=".8"/>'
+        '</svg>'
+    )

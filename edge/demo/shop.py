@@ -51,6 +51,9 @@ TEMPLATES = ("home.html", "category.html", "product.html", "cart.html", "order.h
 HTML = "text/html; charset=utf-8"
 PUBLIC = "public, max-age=60"
 PRIVATE = "private, no-store"
+# Image names the example rules use; browsers go by Content-Type, so SVG under them is fine.
+HERO_ALIASES = {"hero-welcome.jpg": "welcome", "hero-running.jpg": "running",
+                "hero-premium.jpg": "premium"}
 _SKU = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 
 
@@ -107,6 +110,11 @@ class DemoShop:
                 svg = images.avatar_svg(c["advisor"]["name"]).encode()
                 path = c["advisor"]["photo_url"].removeprefix("/static/")
                 self.assets[path] = (svg, _etag(svg), "image/svg+xml")
+        for theme in images.HERO_THEMES:
+            svg = images.hero_svg(theme).encode()
+            self.assets[f"img/hero/{theme}.svg"] = (svg, _etag(svg), "image/svg+xml")
+        for alias, theme in HERO_ALIASES.items():
+            self.assets[alias] = self.assets[f"img/hero/{theme}.svg"]
         self.csv_chunks = self.data.catalog_csv_chunks()
         # Pages that are the same for every visitor: rendered once, kept as bytes.
         self.page_cache: dict[tuple[str, ...], tuple[bytes, str]] = {}

@@ -22,7 +22,8 @@ PAGES = {
     "top category": ("/c/shoes", "category", {"recommendations": "div"}),
     "sub category": ("/c/tents/camping", "category", {"recommendations": "div"}),
     "product": ("/p/SHR-105", "product", {"advisor": "aside", "recommendations": "div"}),
-    "cart": ("/cart", "cart", {"recommendations": "div"}),
+    "cart": ("/cart", "cart", {"advisor": "aside", "recommendations": "div"}),
+    "collection": ("/c/new", "category", {"recommendations": "div"}),
     "login": ("/login", "login", {}),
 }
 
@@ -188,3 +189,22 @@ async def test_gzip_option_compresses() -> None:
         r = await c.get("/", headers={"accept-encoding": "gzip"})
         assert r.headers["content-encoding"] == "gzip"
         assert r.text.endswith("</body></html>")
+
+
+async def test_collections_list_new_and_premium_products(client: httpx.AsyncClient) -> None:
+    doc = parse((await client.get("/c/premium?sort=price_asc")).text)
+    assert metas(doc)["edge:category"] == "premium"
+    results = doc.find(f".//{NS}section[@class='results']")
+    skus = [a.get("href").removeprefix("/p/") for a in results.iter(f"{NS}a")
+            if a.get("class") == "card-link"]
+    assert skus and all(BY_SKU[s]["price"] >= 999 for s in skus)
+    newest = max(CATALOG, key=lambda p: (p["created_at"], p["sku"]))
+    assert newest["url"] in (await client.get("/c/new")).text
+
+
+async def test_hero_artwork_is_served(client: httpx.AsyncClient) -> None:
+    for url in ("/static/img/hero/welcome.svg", "/static/img/hero/running.svg",
+                "/static/hero-premium.jpg"):
+        r = await client.get(url)
+        assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml", url
+        assert r.text.startswith("<svg")
