@@ -117,3 +117,26 @@ def hero_svg(theme: str) -> str:
         '<path d="M470 90 L505 140 L480 132 L455 150 L440 128 Z" fill="#fff" opacity=".8"/>'
         '</svg>'
     )
+
+
+# Image names the example rules use; browsers go by Content-Type, so SVG under them is fine.
+HERO_ALIASES = {"hero-welcome.jpg": "welcome", "hero-running.jpg": "running",
+                "hero-premium.jpg": "premium"}
+SVG = "image/svg+xml"
+
+
+def artwork(catalog: list[dict[str, Any]],
+            people: list[dict[str, Any]]) -> dict[str, tuple[bytes, str]]:
+    """Every picture the shop serves under /static/: path → (bytes, media type)."""
+    files: dict[str, tuple[bytes, str]] = {"favicon.svg": (FAVICON_SVG.encode(), SVG)}
+    for p in catalog:
+        files[f"img/p/{p['sku']}.svg"] = (product_svg(p).encode(), SVG)
+    for c in people:
+        if c.get("advisor"):
+            path = c["advisor"]["photo_url"].removeprefix("/static/")
+            files[path] = (avatar_svg(c["advisor"]["name"]).encode(), SVG)
+    for theme in HERO_THEMES:
+        files[f"img/hero/{theme}.svg"] = (hero_svg(theme).encode(), SVG)
+    for alias, theme in HERO_ALIASES.items():
+        files[alias] = files[f"img/hero/{theme}.svg"]
+    return files

@@ -51,9 +51,6 @@ TEMPLATES = ("home.html", "category.html", "product.html", "cart.html", "order.h
 HTML = "text/html; charset=utf-8"
 PUBLIC = "public, max-age=60"
 PRIVATE = "private, no-store"
-# Image names the example rules use; browsers go by Content-Type, so SVG under them is fine.
-HERO_ALIASES = {"hero-welcome.jpg": "welcome", "hero-running.jpg": "running",
-                "hero-premium.jpg": "premium"}
 _SKU = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 
 
@@ -97,24 +94,9 @@ class DemoShop:
                                 cart_count=0)
         self.templates = {name: self.env.get_template(name) for name in TEMPLATES}
         css = (HERE / "static" / "shop.css").read_bytes()
-        favicon = images.FAVICON_SVG.encode()
-        self.assets: dict[str, tuple[bytes, str, str]] = {
-            "shop.css": (css, _etag(css), "text/css; charset=utf-8"),
-            "favicon.svg": (favicon, _etag(favicon), "image/svg+xml"),
-        }
-        for p in catalog:
-            svg = images.product_svg(p).encode()
-            self.assets[f"img/p/{p['sku']}.svg"] = (svg, _etag(svg), "image/svg+xml")
-        for c in self.contacts.values():
-            if c.get("advisor"):
-                svg = images.avatar_svg(c["advisor"]["name"]).encode()
-                path = c["advisor"]["photo_url"].removeprefix("/static/")
-                self.assets[path] = (svg, _etag(svg), "image/svg+xml")
-        for theme in images.HERO_THEMES:
-            svg = images.hero_svg(theme).encode()
-            self.assets[f"img/hero/{theme}.svg"] = (svg, _etag(svg), "image/svg+xml")
-        for alias, theme in HERO_ALIASES.items():
-            self.assets[alias] = self.assets[f"img/hero/{theme}.svg"]
+        files = {"shop.css": (css, "text/css; charset=utf-8"),
+                 **images.artwork(catalog, list(self.contacts.values()))}
+        self.assets = {path: (body, _etag(body), media) for path, (body, media) in files.items()}
         self.csv_chunks = self.data.catalog_csv_chunks()
         # Pages that are the same for every visitor: rendered once, kept as bytes.
         self.page_cache: dict[tuple[str, ...], tuple[bytes, str]] = {}
@@ -363,7 +345,7 @@ class DemoShop:
             "Content-Disposition": 'attachment; filename="szczyt-katalog.csv"',
             "Cache-Control": "public, max-age=300"})
 
-    async def not_found(self, request: Request, exc: Exception) -> Response:
+    async def error_page(self, request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": "not found"}, status_code=status)
@@ -401,7 +383,7 @@ def create_shop(catalog: list[dict[str, Any]] | None = None,
     ]
     middleware = [Middleware(GZipMiddleware, minimum_size=1024)] if gzip else []
     app = Starlette(routes=routes, middleware=middleware,
-                    exception_handlers={404: shop.not_found, 400: shop.not_found,
-                                        413: shop.not_found})
+                    exception_handlers={404: shop.error_page, 400: shop.error_page,
+                                        413: shop.error_page})
     app.state.shop = shop
     return app
