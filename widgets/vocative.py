@@ -26,7 +26,7 @@ EXCEPTIONS: dict[str, str | None] = {
     "Miriam": "Miriam", "Ruth": None, "Nel": "Nel", "Noemi": "Noemi", "Abigail": None,
     "Beatrycze": "Beatrycze", "Inez": None, "Karmen": "Karmen", "Ingrid": "Ingrid",
     # Ambiguous or not Polish enough to guess.
-    "Nikola": None, "Andrew": None, "Matthew": None, "Sasza": None, "Misza": None, "Dominik": "Dominiku",
+    "Nikola": None, "Andrew": None, "Matthew": None, "Sasza": None, "Misza": None,
 }
 
 _POLISH_WORD = re.compile(r"^[A-ZĄĆĘŁŃÓŚŹŻ][a-ząćęłńóśźż]{1,24}$")

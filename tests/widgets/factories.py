@@ -9,7 +9,7 @@ from typing import Any
 from widgets.catalog import Catalog
 from widgets.context import RenderContext, Signals, build_context
 
-CATEGORIES = {
+CATEGORIES: dict[str, dict[str, list[Any]]] = {
     "shoes/running": {"color": ["blue", "black", "red"], "size": ["40", "42", "44"]},
     "shoes/casual": {"color": ["blue", "white", "brown"], "size": ["40", "42", "44"]},
     "clothes/jeans": {"color": ["blue", "black"], "fit": ["bootcut", "slim", "regular"]},

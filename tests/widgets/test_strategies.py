@@ -136,15 +136,16 @@ def test_preferences_rank_products_matching_more_attributes_first() -> None:
 
 
 def test_affinity_follows_the_attribute_values_viewed_most() -> None:
-    visitor = {"attribute_affinities": {"color": {"blue": 3, "black": 1}}}
+    visitor: dict[str, Any] = {"attribute_affinities": {"color": {"blue": 3, "black": 1}}}
     # Blue (0.75) before black (0.25); bestsellers break ties; R2 is out of stock.
     assert skus(ctx(**visitor), mix=only("affinity")) == ["R3", "C1", "R1", "J1", "J2", "L2"]
 
 
 def test_affinity_on_numeric_attributes_and_categories() -> None:
-    rooms = {"attribute_affinities": {"rooms": {"3": 6, "2": 2}}}
+    rooms: dict[str, Any] = {"attribute_affinities": {"rooms": {"3": 6, "2": 2}}}
     assert skus(ctx(**rooms), mix=only("affinity")) == ["A3", "A2"]
-    lamps = {"attribute_affinities": {"color": {"black": 1}}, "category_affinities": {"home": 4}}
+    lamps: dict[str, Any] = {"attribute_affinities": {"color": {"black": 1}},
+                             "category_affinities": {"home": 4}}
     # L2: black 1.0 + home 1.0; J2 (black) and L1 (home) tie at 1.0, J2 sells better.
     assert skus(ctx(**lamps), mix=only("affinity")) == ["L2", "J2", "L1"]
     assert skus(ctx(), mix=only("affinity")) == []
@@ -219,7 +220,8 @@ def test_in_stock_filter_can_be_switched_off() -> None:
 
 
 def test_bought_cart_viewed_and_current_product_are_excluded() -> None:
-    visitor = {"purchased": ["J2"], "cart": [{"sku": "R3", "qty": 1}], "viewed": ["L2"]}
+    visitor: dict[str, Any] = {"purchased": ["J2"], "cart": [{"sku": "R3", "qty": 1}],
+                               "viewed": ["L2"]}
     assert skus(ctx(page_sku="C1", **visitor), mix=only("bestsellers")) == ["L2", "R4"]
     assert skus(ctx(page_sku="C1", **visitor), mix=only("bestsellers"),
                 filters={"exclude_bought": False, "exclude_cart": False}) == [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -15,7 +15,7 @@ FALLBACK = "en"
 LOCALES = {"pl": "pl_PL", "en": "en_US", "de": "de_DE"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def messages(language: str) -> Mapping[str, str]:
     """The catalog for ``language``; an unknown language gets the English one."""
     name = f"{language}.json"

@@ -44,8 +44,8 @@ class FrameFilters(WidgetParams):
 
 DEFAULT_MIX = (MixStep(strategy="viewed_together", count=2),
                MixStep(strategy="same_category", count=2),
-               MixStep(strategy="bestsellers"),
-               MixStep(strategy="new_arrivals"))
+               MixStep(strategy="bestsellers", count=None),
+               MixStep(strategy="new_arrivals", count=None))
 
 
 class RecsParams(WidgetParams):
@@ -53,7 +53,7 @@ class RecsParams(WidgetParams):
     # Fewer products than this after filtering: render nothing, the slot keeps its default.
     min_count: int = Field(1, ge=1, le=48)
     mix: tuple[MixStep, ...] = DEFAULT_MIX
-    filters: FrameFilters = FrameFilters()
+    filters: FrameFilters = FrameFilters.model_validate({})
     # Which product the frame is "about": auto = page product, else last viewed, else the
     # most expensive cart item.
     anchor: Literal["auto", "page", "last_viewed", "cart", "none"] = "auto"

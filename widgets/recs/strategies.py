@@ -105,7 +105,8 @@ def preferences(ctx: RenderContext, anchor: Product | None) -> Iterator[Product]
         return
     categories = _values(prefs["category"]) if prefs.get("category") else None
     low, high = _number(prefs.get("min_price")), _number(prefs.get("max_price"))
-    wanted = {k: _values(v) for k, v in prefs.items() if k not in _HARD_KEYS and v not in (None, "")}
+    wanted = {k: _values(v) for k, v in prefs.items()
+              if k not in _HARD_KEYS and v not in (None, "")}
     key = _rank_key(ctx)
     ranked: list[tuple[int, tuple[float, int], Product]] = []
     for product in ctx.catalog:
