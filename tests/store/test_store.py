@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from redis.asyncio.connection import ConnectionPool, UnixDomainSocketConnection
+
+from edge.store import keys
+from edge.store.identity import Identity
+from edge.store.imports import Contact, save_contact
+from edge.store.profile import Profile
+from edge.store.server import RedisHandle
+from edge.store.store import Store
+from tests.store.factories import add_events, head, make_settings
+
+
+class CountingConnection(UnixDomainSocketConnection):
+    """A real connection that counts what it writes to the socket: one write, one round trip."""
+
+    writes = 0
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        CountingConnection.writes += 1
+        await super().send_packed_command(command, check_health)
+
+
+@pytest.fixture
+async def counting_redis(redis: Any, redis_handle: RedisHandle) -> Any:
+    path = redis_handle.url.removeprefix("unix://")
+    client = aioredis.Redis(connection_pool=ConnectionPool(
+        connection_class=CountingConnection, path=path))
+    await client.ping()  # connect (and the handshake) before counting
+    yield client
+    await client.aclose()
+
+
+async def test_loading_a_profile_is_one_round_trip(counting_redis: Any, redis: Any) -> None:
+    store = Store(redis, make_settings())
+    await add_events(store, "v1", {"type": "page_view", "url": "https://s.test/"},
+                     {"type": "add_to_cart", "sku": "A"}, {"type": "like", "sku": "B"},
+                     {"type": "impression", "placement": "hero"})
+    counting = Store(counting_redis, make_settings())
+    stats_before = await redis.info("commandstats")
+    CountingConnection.writes = 0
+    profile = await counting.load("v1")
+    assert CountingConnection.writes == 1
+    stats_after = await redis.info("commandstats")
+    commands = sum(v["calls"] for v in stats_after.values()) - sum(
+        v["calls"] for v in stats_before.values())
+    # every part of the profile in that one round trip (+1: the INFO call itself)
+    assert commands == 1 + len([p for p in keys.PROFILE_PARTS if p != "aliases"])
+    assert profile.page_views and profile.cart and profile.likes and profile.placements
+
+
+async def test_an_unknown_or_invalid_id_is_an_empty_profile(store: Store) -> None:
+    for pid in ("nobody", "../etc", "x" * 100, ""):
+        profile = await store.load(pid)
+        assert profile.is_empty and not profile.known and profile.page_views == []
+
+
+async def test_known_profiles_do_not_expire_and_anonymous_ones_do(store: Store, redis: Any) -> None:
+    pid = await save_contact(redis, Contact(contact_id="c-1"))
+    await add_events(store, pid, {"type": "like", "sku": "A"})
+    await add_events(store, "anon", {"type": "like", "sku": "A"})
+    assert await redis.ttl(keys.profile_key(pid, "likes")) == -1
+    ttl = await redis.ttl(keys.profile_key("anon", "likes"))
+    assert 89 * 86400 < ttl <= 90 * 86400
+
+
+async def test_export_and_delete_remove_every_link(
+    store: Store, identity: Identity, redis: Any
+) -> None:
+    anon = await identity.identify(head())  # leaves a fingerprint link
+    await add_events(store, anon.id, {"type": "like", "sku": "A"})
+    second = await identity.identify(head(ua="Phone"))
+    await identity.link(second.id, "c-1", "ann@example.com")
+    await identity.link(anon.id, "c-1", None)
+    pid = await store.resolve(anon.id)
+    data = await store.export(pid)
+    assert data is not None and data["contact_id"] == "c-1" and data["likes"] == ["A"]
+    assert anon.id in data["visitor_ids"]
+    assert await store.delete(pid)
+    assert await redis.keys("edge:*") == []  # no index, alias, fingerprint link or part left
+    assert await store.export(pid) is None and not await store.delete(pid)
+
+
+def test_profile_from_broken_stored_values_is_tolerant() -> None:
+    raw = {"p": {b"visit_no": b"x", b"advisor": b"\xc1", b"contact": b"c"},
+           "consents": {b"a": b"\xc1", b"b": b"\x80"}, "views": [b"\xc1", b"\x90"],
+           "cart": {b"A": b"\x90"}, "agg": {b"cat:x": b"nan?", b"junk": b"1"},
+           "place": {b"p|seen": b"2", b"|click": b"1", b"p|nope": b"3"}}
+    profile = Profile.from_raw("v1", raw)
+    assert profile.known and profile.visit.number == 0 and profile.consents == {}
+    assert profile.page_views == [] and profile.cart == [{"sku": "A"}]
+    assert profile.placements["p"].seen.lifetime == 2 and list(profile.placements) == ["p"]
+    assert profile.to_json()["known"] is True
