@@ -122,12 +122,13 @@ EVENT_TYPES = ("page_view", "product_view", "add_to_cart", "remove_from_cart", "
                "unlike", "form_submit", "consent", "preference", "custom", "impression", "click",
                "close")
 _adapter: TypeAdapter[Event] = TypeAdapter(Event)
+_TYPE_TAGS = {"str", "int", "float", "bool", "none", "list", "dict"}
 
 
 def parse_batch(body: Any, max_events: int) -> list[Any]:
     """Validate a whole batch; raise ApiError naming the first bad field."""
     if not isinstance(body, dict):
-        raise ApiError("body must be a JSON object {\"events\": [...]}", field="events")
+        raise ApiError('events: the body must be a JSON object {"events": [...]}', field="events")
     events = body.get("events")
     if not isinstance(events, list):
         raise ApiError("events: must be a list", field="events")
@@ -149,7 +150,11 @@ def parse_batch(body: Any, max_events: int) -> list[Any]:
         except ValidationError as exc:
             err = exc.errors()[0]
             # drop the union tag pydantic puts first in the location
-            loc = [str(p) for p in err["loc"][1:]]
+            loc = []
+            for part in err["loc"][1:]:
+                if isinstance(part, str) and (part in _TYPE_TAGS or "[" in part):
+                    break  # pydantic names the union member it tried: not a field
+                loc.append(str(part))
             path = where + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in loc)
             msg = err["msg"]
             if err["type"] == "missing":
