@@ -102,7 +102,7 @@ def _probes_in_place(tree: LexborHTMLParser, filled: Iterable[int], end: bool) -
             return False
     if end:
         probe = tree.css_first(f'[{PROBE}="e"]')
-        if probe is None:
+        if probe is None or context(probe) is not None:
             return False
         p = probe.parent
         while p is not None and p.tag != "body":

@@ -1,0 +1,126 @@
+"""The html5lib tree-construction tests at the rewriter level: each #data document, rendered
+with a body-end injection (and with a fill in a slot marked on one of its elements), must parse
+with html5lib to the same tree once the injected nodes and the slot's children are left out."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from edge.slots import SlotPlanner, render
+from tests.slots.html5lib_dat import TreeTest, read_all
+from tests.slots.trees import attr, dump, is_injected, parse
+
+pytestmark = pytest.mark.slow
+
+END_FILL = '<div data-edge-injected=""><p>Zdravím ☃</p><script>1</script></div>'
+SLOT_FILL = '<div data-edge-injected=""><b>Ahoj</b> ☃ <ul><li>x</li></ul></div>'
+# The first start tag of a container gets slot "t"; the first of the others gets slot "u"
+# (most of those are refused, which is the point: a refused slot must leave the page alone).
+_CONTAINER = re.compile(r"<(div|span|section|article|aside|main|nav|header|footer|li|td|th|"
+                        r"dd|dt|blockquote|ul|ol)(?=[\s/>])", re.IGNORECASE)
+_OTHER = re.compile(r"<(em|b|i|p|h1|table|tr|select|option|svg|math|template|textarea|script|"
+                    r"style|a|frameset|noscript|img|iframe|foo)(?=[\s/>])", re.IGNORECASE)
+
+
+_FIRST_TAG = re.compile(r"<[a-zA-Z][^\s/>]*(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+
+
+def _scripting(t: TreeTest) -> bool:
+    # The rewriter plans for browsers, where scripting is on; tests that hold either way run so.
+    return True if t.scripting is None else t.scripting
+
+
+@pytest.fixture(scope="module")
+def tests(corpus_dir: Path) -> list[TreeTest]:
+    found = read_all(corpus_dir / "html5lib-tree-construction")
+    assert len(found) > 1500
+    return found
+
+
+def _text(out: bytes) -> str:
+    return out.decode("utf-8", "replace")
+
+
+def test_body_end_injection_keeps_every_tree(tests: list[TreeTest]) -> None:
+    planner = SlotPlanner(cache_size=0)
+    counts: Counter[str] = Counter()
+    failures: list[str] = []
+    for t in tests:
+        counts["total"] += 1
+        if t.fragment is not None:
+            counts["skipped: fragment test"] += 1
+            continue
+        if t.scripting is False:
+            counts["skipped: scripting off (the rewriter plans for scripting on)"] += 1
+            continue
+        scripting = _scripting(t)
+        body = t.data.encode("utf-8")
+        plan = planner.plan(body)
+        out = render(body, plan, {}, END_FILL, plan.charset or "utf-8")
+        if plan.body_end is None:
+            counts["no body end (refused by the planner)"] += 1
+            assert out is body
+        else:
+            counts["injected"] += 1
+        got = dump(parse(_text(out), scripting))
+        own = dump(parse(t.data, scripting))
+        if own == t.document:
+            counts["compared with #document"] += 1
+            expected = t.document
+        else:
+            counts["compared with html5lib's own tree (html5lib differs from #document)"] += 1
+            expected = own
+        if got != expected:
+            failures.append(f"{t.id} {t.data!r}\n{expected}\n--- got ---\n{got}")
+    print("\nhtml5lib corpus, body end:", dict(counts))
+    # Refusals are documents that end inside script/plaintext/template/frameset and the like.
+    assert counts["injected"] > 0.7 * (counts["total"] - counts["skipped: fragment test"])
+    assert not failures, f"{len(failures)} trees changed:\n" + "\n\n".join(failures[:5])
+
+
+def test_slot_fill_keeps_every_tree(tests: list[TreeTest]) -> None:
+    planner = SlotPlanner(cache_size=0)
+    counts: Counter[str] = Counter()
+    failures: list[str] = []
+    for t in tests:
+        if t.fragment is not None:
+            continue
+        if t.scripting is False:
+            continue
+        marked = t.data
+        for regex, name in ((_OTHER, "u"), (_CONTAINER, "t")):
+            m = regex.search(marked)
+            if m is not None:
+                marked = marked[:m.end()] + f' data-edge-slot="{name}"' + marked[m.end():]
+        # And a new slot element right after the first start tag.
+        m = _FIRST_TAG.search(marked)
+        if m is not None:
+            marked = marked[:m.end()] + '<div data-edge-slot="n">new</div>' + marked[m.end():]
+        if marked == t.data:
+            counts["no element to mark"] += 1
+            continue
+        body = marked.encode("utf-8")
+        plan = planner.plan(body)
+        fills = {name: SLOT_FILL for name in ("t", "u", "n") if name in plan.slots}
+        counts["slots refused"] += len(plan.rejected)
+        if not fills:
+            continue
+        counts["slots filled"] += len(fills)
+        out = render(body, plan, fills, END_FILL, plan.charset or "utf-8")
+        assert out != body
+        scripting = _scripting(t)
+
+        def filled(el: object) -> bool:
+            return attr(el, "data-edge-slot") in fills
+
+        expected = dump(parse(marked, scripting), clear=filled)
+        got = dump(parse(_text(out), scripting), drop=is_injected, clear=filled)
+        if got != expected:
+            failures.append(f"{t.id} {marked!r}\n{expected}\n--- got ---\n{got}")
+    print("\nhtml5lib corpus, slots:", dict(counts))
+    assert counts["slots filled"] > 500
+    assert not failures, f"{len(failures)} trees changed:\n" + "\n\n".join(failures[:5])

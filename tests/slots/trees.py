@@ -1,0 +1,112 @@
+"""html5lib trees as the html5lib-tests tree dump ("| <html>" lines), with nodes left out.
+
+Reusable for any test that compares pages before and after the edge: ``dump(parse(text),
+drop=..., clear=...)`` leaves out injected nodes and the children of filled slots, and merges
+the text nodes that meet where a node was left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from xml.etree import ElementTree
+
+import html5lib
+
+HTML = "http://www.w3.org/1999/xhtml"
+_PREFIX = {
+    HTML: "",
+    "http://www.w3.org/2000/svg": "svg ",
+    "http://www.w3.org/1998/Math/MathML": "math ",
+}
+_ATTR_NS = {
+    "http://www.w3.org/1999/xlink": "xlink ",
+    "http://www.w3.org/XML/1998/namespace": "xml ",
+    "http://www.w3.org/2000/xmlns/": "xmlns ",
+}
+INJECTED = "data-edge-injected"
+
+Element = Any  # xml.etree element as html5lib's etree builder makes it
+Test = Callable[[Element], bool]
+
+
+def parse(text: str, scripting: bool = False) -> Element:
+    """The whole document (DOCUMENT_ROOT) as html5lib builds it."""
+    parser = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("etree", fullTree=True),
+                                 namespaceHTMLElements=True)
+    return parser.parse(text, scripting=scripting)
+
+
+def split_name(tag: str) -> tuple[str, str]:
+    """(namespace, local name) of an etree tag."""
+    if tag.startswith("{"):
+        ns, _, local = tag[1:].partition("}")
+        return ns, local
+    return HTML, tag
+
+
+def attr(el: Element, name: str) -> str | None:
+    return el.attrib.get(name)
+
+
+def is_injected(el: Element) -> bool:
+    return isinstance(el.tag, str) and INJECTED in el.attrib
+
+
+def dump(doc: Element, drop: Test = is_injected, clear: Test | None = None) -> str:
+    """The tree dump of ``doc``; elements for which ``drop`` holds are left out with their
+    subtree, elements for which ``clear`` holds are kept but their children are not."""
+    lines: list[str] = []
+    _children(doc, 0, lines, drop, clear)
+    return "\n".join(lines)
+
+
+def _emit_text(lines: list[str], depth: int, pending: list[str]) -> None:
+    if pending:
+        text = "".join(pending)
+        if text:
+            lines.append("| " + "  " * depth + '"' + text + '"')
+        pending.clear()
+
+
+def _children(el: Element, depth: int, lines: list[str], drop: Test, clear: Test | None) -> None:
+    pending: list[str] = []
+    if el.text and el.tag != "<!DOCTYPE>" and el.tag is not ElementTree.Comment:
+        pending.append(el.text)
+    for child in el:
+        if not (isinstance(child.tag, str) and drop(child)):
+            _emit_text(lines, depth, pending)
+            _node(child, depth, lines, drop, clear)
+        if child.tail:
+            pending.append(child.tail)
+    _emit_text(lines, depth, pending)
+
+
+def _node(el: Element, depth: int, lines: list[str], drop: Test, clear: Test | None) -> None:
+    pad = "| " + "  " * depth
+    if el.tag is ElementTree.Comment:
+        lines.append(f"{pad}<!-- {el.text or ''} -->")
+        return
+    if el.tag == "<!DOCTYPE>":
+        public, system = el.get("publicId") or "", el.get("systemId") or ""
+        name = el.text or ""
+        if public or system:
+            lines.append(f'{pad}<!DOCTYPE {name} "{public}" "{system}">')
+        else:
+            lines.append(f"{pad}<!DOCTYPE {name}>")
+        return
+    ns, local = split_name(el.tag)
+    lines.append(f"{pad}<{_PREFIX.get(ns, '')}{local}>")
+    attrs = []
+    for key, value in el.attrib.items():
+        ans, alocal = split_name(key) if key.startswith("{") else ("", key)
+        attrs.append((_ATTR_NS.get(ans, "") + alocal, value))
+    for key, value in sorted(attrs):
+        lines.append(f'{pad}  {key}="{value}"')
+    if clear is not None and clear(el):
+        return
+    if ns == HTML and local == "template":
+        lines.append(f"{pad}  content")
+        _children(el, depth + 2, lines, drop, clear)
+    else:
+        _children(el, depth + 1, lines, drop, clear)
