@@ -5,6 +5,7 @@ import io
 import json
 from collections.abc import AsyncIterator
 
+import html5lib
 import httpx
 import pytest
 
@@ -224,3 +225,16 @@ async def test_login_token_is_reissued_on_private_pages_while_logged_in(
     assert claims is not None and claims.contact_id == who["contact_id"]
     again = await client.get("/cart")
     assert "edge_login" not in again.headers.get("set-cookie", "")
+
+
+async def test_every_page_parses_without_a_single_html_error(client: httpx.AsyncClient) -> None:
+    await client.post("/cart/add", data={"sku": IN_STOCK[0]["sku"], "qty": "1"})
+    await client.post("/login", data={"email": contacts()[0]["email"], "password": "demo"})
+    out_of_stock = next(p for p in CATALOG if p["stock"] == 0)
+    urls = ["/", "/c/shoes", "/c/jackets/down?page=1&sort=new", "/c/new", IN_STOCK[0]["url"],
+            out_of_stock["url"], "/cart", "/login", "/account", "/nowhere"]
+    urls.append((await client.post("/cart/checkout")).headers["location"])
+    for url in urls:
+        parser = html5lib.HTMLParser(strict=False)
+        parser.parse((await client.get(url)).text)
+        assert parser.errors == [], url
