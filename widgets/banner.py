@@ -13,13 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from babel.numbers import format_decimal
 from pydantic import Field
 
 from widgets.base import Widget, WidgetParams
 from widgets.context import RenderContext
 from widgets.greeting import greet
-from widgets.i18n import locale_for, t
+from widgets.i18n import format_number, t
 from widgets.safety import clean_text, safe_url
 
 
@@ -41,7 +40,7 @@ class BannerParams(BannerTexts):
 def _number(value: Any, language: str) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return str(format_decimal(value, locale=locale_for(language)))
+    return format_number(value, language)
 
 
 def loyalty_lines(loyalty: Any, language: str) -> list[str]:

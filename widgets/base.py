@@ -16,7 +16,8 @@ Widgets are pure: no I/O, no clock, no randomness. They may raise; the registry 
 everything (``render_placement``), logs it, and the slot keeps its default.
 
 The root element of a rendering carries ``class="edge-w ..."``, ``data-edge-placement``,
-``data-edge-variant`` and ``data-edge-widget`` (the ``tracking`` macro in ``_macros.html``), and
+``data-edge-variant`` and ``data-edge-widget`` (``{{ tracking_attrs }}`` in a template, or the
+``tracking`` macro in ``_macros.html``), and
 every product link carries ``data-edge-sku``: the widget script counts impressions and clicks
 from them.
 """
@@ -27,10 +28,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
+from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from edge.errors import WidgetError
-from widgets.context import RenderContext
+from widgets.context import PlacementInfo, RenderContext
 from widgets.templating import Templates
 
 
@@ -68,5 +70,20 @@ class Widget(ABC, Generic[P]):
         """HTML for the slot, or None to keep the shop's default content."""
 
     def view(self, ctx: RenderContext) -> dict[str, Any]:
-        """Values every template gets: the widget name and the placement for tracking."""
-        return {"widget": self.name, "placement": ctx.placement}
+        """Values every template gets: the widget name, the placement, and ``tracking_attrs``,
+        the root element's data-edge-* attributes ready to put in a tag (escaped)."""
+        return {"widget": self.name, "placement": ctx.placement,
+                "tracking_attrs": tracking_attrs(self.name, ctx.placement)}
+
+
+def tracking_attrs(widget: str, placement: PlacementInfo) -> Markup:
+    """``data-edge-placement="…" data-edge-variant="…" data-edge-widget="…"`` (+ experiment).
+
+    Built in Python rather than by a template macro: importing a macro costs more per render
+    than the rest of a small template.
+    """
+    attrs = Markup('data-edge-placement="{}" data-edge-variant="{}" data-edge-widget="{}"').format(
+        placement.id, placement.variant, widget)
+    if placement.experiment:
+        attrs += Markup(' data-edge-experiment="{}"').format(placement.experiment)
+    return attrs

@@ -75,6 +75,12 @@ class Signals:
     def bestseller_scores(self) -> Mapping[str, float]:
         return dict(self.bestsellers)
 
+    @cached_property
+    def memo(self) -> dict[Any, Any]:
+        """Derived rankings (e.g. a category by bestseller score), computed once per Signals:
+        the edge loads signals per shop, not per request, so this is shared across requests."""
+        return {}
+
     @classmethod
     def from_raw(cls, viewed_together: Mapping[str, Iterable[Any]] | None = None,
                  bought_together: Mapping[str, Iterable[Any]] | None = None,

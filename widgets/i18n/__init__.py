@@ -81,6 +81,12 @@ def locale_for(language: str) -> str:
 
 
 @lru_cache(maxsize=8192)
+def format_number(value: float, language: str) -> str:
+    """"1 250" for pl, "1,250" for en, "1.250" for de; cached: Babel's formatter is slow."""
+    return str(format_decimal(value, locale=locale_for(language)))
+
+
+@lru_cache(maxsize=8192)
 def format_price(amount: float, currency: str, language: str) -> str:
     """"1 299,00 zł" for pl, "PLN 1,299.00" for en, …; cached: prices repeat across requests."""
     try:

@@ -43,9 +43,19 @@ def same_category(ctx: RenderContext, anchor: Product | None) -> Iterator[Produc
         categories = (ctx.page.category,)
     else:
         return
-    key = _rank_key(ctx)
     for category in categories:
-        yield from sorted(ctx.catalog.in_category(category), key=key)
+        yield from _top_in_category(ctx, category)
+
+
+def _top_in_category(ctx: RenderContext, category: str) -> tuple[Product, ...]:
+    memo = ctx.signals.memo
+    cache_key = ("top_in_category", ctx.catalog, category)
+    ranked: tuple[Product, ...] | None = memo.get(cache_key)
+    if ranked is None:
+        ranked = tuple(sorted(ctx.catalog.in_category(category), key=_rank_key(ctx)))
+        if len(memo) < 10_000:  # bounded: categories × catalog versions
+            memo[cache_key] = ranked
+    return ranked
 
 
 def viewed_together(ctx: RenderContext, anchor: Product | None) -> Iterator[Product]:
