@@ -12,7 +12,6 @@ rendered once and then served from memory. No request does any I/O.
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import secrets
 from collections import OrderedDict
@@ -36,9 +35,8 @@ from edge.demo.catalog import products
 from edge.demo.contacts import DEMO_PASSWORD, contacts
 from edge.demo.data import PAGE_SIZE, SORTS, ShopData, format_pln, price_attr, script_json
 from edge.demo.session import CART_COOKIE, SESSION_COOKIE, decode_cart, encode_cart, sign, unsign
+from edge.errors import SettingsError
 from edge.store.signing import make_login_token
-
-log = logging.getLogger("edge.demo.shop")
 
 HERE = Path(__file__).resolve().parent
 SHOP_NAME = "Szczyt"
@@ -79,7 +77,7 @@ class DemoShop:
     def __init__(self, catalog: list[dict[str, Any]], shop_secret: str,
                  login_cookie: str = "edge_login"):
         if not shop_secret:
-            raise ValueError("shop_secret must not be empty")
+            raise SettingsError("shop_secret: the demo shop needs a secret to sign login tokens")
         self.secret = shop_secret
         self.login_cookie = login_cookie
         self.data = ShopData(catalog)

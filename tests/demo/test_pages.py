@@ -10,6 +10,7 @@ import pytest
 from edge.demo.catalog import products
 from edge.demo.data import PAGE_SIZE
 from edge.demo.shop import create_shop
+from edge.errors import SettingsError
 from tests.demo.helpers import NS, metas, parse, raw_slot, shop_client, slots, text_of
 
 CATALOG = products()
@@ -208,3 +209,8 @@ async def test_hero_artwork_is_served(client: httpx.AsyncClient) -> None:
         r = await client.get(url)
         assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml", url
         assert r.text.startswith("<svg")
+
+
+def test_shop_needs_a_secret() -> None:
+    with pytest.raises(SettingsError, match="shop_secret"):
+        create_shop(CATALOG, shop_secret="")
