@@ -274,6 +274,11 @@
   function onClick(e) {
     var t = e.target;
     if (!t || !t.closest) return;
+    var closer = t.closest('[data-edge-close]');
+    if (closer && openDialog && closer.closest('[data-edge-popup]') === openDialog.el.closest('[data-edge-popup]')) {
+      openDialog.close();
+      return;
+    }
     var like = t.closest('[data-edge-like]');
     if (like) { e.preventDefault(); toggleLike(like); }
     var cart = t.closest('[data-edge-add-to-cart]');

@@ -1,0 +1,242 @@
+"""edge.js in headless Chromium against a small shop behind the edge (real servers, real Redis)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edge.api.inbox import deliver_offer
+from edge.store.server import RedisHandle
+from tests.browser.stack import Stack, run_stack
+
+pytestmark = pytest.mark.browser
+
+BANNERS = {
+    "hero": {"title": "Spring trail sale", "text": "Up to 30 % off", "link": "#sale",
+             "cta": "See the sale"},
+    "below": {"title": "Down here", "text": "Only seen after scrolling", "link": "#below"},
+}
+
+
+@pytest.fixture(scope="module")
+def stack(redis_handle: RedisHandle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with run_stack(redis_handle.url, tmp_path_factory.mktemp("edge"), banners=BANNERS) as s:
+        yield s
+
+
+def _errors(page: Any) -> list[str]:
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
+def _visitor(stack: Stack, context: Any) -> str:
+    return stack.profiles.visitor_id(context.cookies())
+
+
+def test_page_view_product_view_and_add_to_cart_reach_the_profile(stack: Stack,
+                                                                   context: Any) -> None:
+    page = context.new_page()
+    errors = _errors(page)
+    page.goto(stack.edge + "/product/SKU-2")
+    page.wait_for_function("window.edge && window.edge.version")
+    vid = _visitor(stack, context)
+    profile = stack.profiles.wait(
+        vid, lambda p: any(v.get("sku") == "SKU-2" for v in p.product_views), "a product view")
+    assert [v["url"] for v in profile.page_views] == [stack.edge + "/product/SKU-2"]
+    page.click("#buy")
+    profile = stack.profiles.wait(vid, lambda p: bool(p.cart), "a cart line")
+    assert profile.cart[0]["sku"] == "SKU-2" and profile.cart[0]["qty"] == 2
+    # the script's client signals ride with the first batch; the fingerprint cookie is set
+    assert any(e.get("name") == "client_signals" for e in profile.custom_events)
+    assert any(c["name"] == "edge_fp" for c in context.cookies())
+    page.goto(stack.edge + "/ld")  # a product described only by JSON-LD (@graph)
+    stack.profiles.wait(vid, lambda p: p.product_views[0].get("sku") == "SKU-3",
+                        "the JSON-LD product view")
+    assert errors == []
+
+
+def test_impression_counts_only_when_visible_and_clicks_count(stack: Stack,
+                                                              context: Any) -> None:
+    page = context.new_page()
+    page.goto(stack.edge + "/")
+    page.wait_for_selector("[data-edge-placement=hero-banner]")
+    vid = _visitor(stack, context)
+    profile = stack.profiles.wait(vid, lambda p: "hero-banner" in p.placements,
+                                  "the hero impression")
+    assert profile.placements["hero-banner"].seen.lifetime == 1
+    assert "below-banner" not in profile.placements  # below the fold: not seen yet
+    page.click("#plain-button")  # a click outside any placement counts nothing
+    page.click("[data-edge-placement=hero-banner] a")
+    profile = stack.profiles.wait(
+        vid, lambda p: p.placements["hero-banner"].click.lifetime == 1, "the hero click")
+    assert "below-banner" not in profile.placements
+    page.mouse.wheel(0, 5000)
+    profile = stack.profiles.wait(vid, lambda p: "below-banner" in p.placements,
+                                  "the impression after scrolling")
+    assert profile.placements["below-banner"].seen.lifetime == 1
+    page.mouse.wheel(0, -5000)
+    page.mouse.wheel(0, 5000)
+    page.evaluate("window.edge.flush()")
+    profile = stack.profiles.load(vid)
+    assert profile.placements["below-banner"].seen.lifetime == 1  # once per page
+    assert profile.placements["hero-banner"].seen.lifetime == 1
+
+
+def test_exit_intent_popup_shows_once_closes_with_esc_and_stays_closed(stack: Stack,
+                                                                       context: Any) -> None:
+    stack.personalizer.popups = {"exit-offer": {
+        "title": "Before you go", "text": "Take 10 % off your first order.", "cta": "Get it",
+        "url": "/sale", "trigger": {"type": "exit_intent"}}}
+    try:
+        page = context.new_page()
+        errors = _errors(page)
+        page.goto(stack.edge + "/")
+        popup = page.locator("[data-edge-popup]")
+        page.wait_for_function("window.edge && window.edge.version")
+        assert popup.is_hidden()
+        page.focus("#plain-button")
+        page.mouse.move(600, 300)
+        page.mouse.move(600, 5)
+        page.mouse.move(600, -20)  # leaves through the top of the window
+        dialog = page.get_by_role("dialog", name="Before you go")
+        dialog.wait_for(state="visible")
+        assert dialog.get_attribute("aria-modal") == "true"
+        assert page.evaluate("document.activeElement.closest('[role=dialog]') !== null")
+        for _ in range(4):  # focus is trapped inside the dialog
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement.closest('[role=dialog]') !== null")
+        page.keyboard.press("Shift+Tab")
+        assert page.evaluate("document.activeElement.closest('[role=dialog]') !== null")
+        page.keyboard.press("Escape")
+        popup.wait_for(state="hidden")
+        assert page.evaluate("document.activeElement.id") == "plain-button"  # focus returns
+        vid = _visitor(stack, context)
+        profile = stack.profiles.wait(
+            vid, lambda p: "exit-offer" in p.placements
+            and p.placements["exit-offer"].close.lifetime == 1, "the pop-up's close")
+        assert profile.placements["exit-offer"].seen.lifetime == 1
+        page.mouse.move(600, 300)
+        page.mouse.move(600, -20)
+        page.evaluate("window.edge.exitIntent()")
+        assert popup.is_hidden()  # not again on this page
+        assert errors == []
+    finally:
+        stack.personalizer.popups = {}
+
+
+def test_popup_form_writes_zero_party_data(stack: Stack, context: Any) -> None:
+    stack.personalizer.popups = {"size-question": {
+        "title": "Your shoe size?", "text": "We will show shoes that fit.",
+        "form": {"kind": "question", "name": "shoe_size", "label": "Pick one",
+                 "choices": ["41", "42", "43"]}, "trigger": {"type": "delay", "seconds": 0.2}}}
+    try:
+        page = context.new_page()
+        page.goto(stack.edge + "/")
+        dialog = page.get_by_role("dialog", name="Your shoe size?")
+        dialog.wait_for(state="visible")
+        page.get_by_label("42").check()
+        page.get_by_role("button", name="Send").click()
+        page.get_by_text("Thank you!").wait_for(state="visible")
+        vid = _visitor(stack, context)
+        stack.profiles.wait(vid, lambda p: p.preferences.get("shoe_size") == "42",
+                            "the declared shoe size")
+        page.get_by_role("button", name="Close").click()
+        page.locator("[data-edge-popup]").wait_for(state="hidden")
+    finally:
+        stack.personalizer.popups = {}
+
+
+def test_like_puts_the_product_in_the_inbox_and_survives_reload(stack: Stack,
+                                                                context: Any) -> None:
+    page = context.new_page()
+    page.goto(stack.edge + "/product/SKU-2")
+    page.wait_for_selector("[data-edge-inbox-open]")
+    page.click("#like")
+    page.wait_for_selector("#like[aria-pressed=true]")
+    vid = _visitor(stack, context)
+    stack.profiles.wait(vid, lambda p: p.likes == ["SKU-2"], "the like")
+    page.reload()
+    page.wait_for_selector("#like[aria-pressed=true]")
+    page.click("[data-edge-inbox-open]")
+    drawer = page.get_by_role("dialog", name="Your shopping inbox")
+    drawer.wait_for(state="visible")
+    wishlist = drawer.locator("[data-edge-inbox-section=wishlist]")
+    assert "Trail shoe 2" in wishlist.inner_text()
+    # recommendations from the wish list: the same category, the liked product left out
+    recommended = drawer.locator("[data-edge-inbox-section=recommended] li")
+    skus = recommended.evaluate_all("els => els.map(e => e.dataset.edgeSku)")
+    assert skus and "SKU-2" not in skus and set(skus) <= {"SKU-1", "SKU-3", "SKU-4"}
+    page.keyboard.press("Escape")
+    drawer.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.hasAttribute('data-edge-inbox-open')")
+    page.click("[data-edge-inbox-open]")
+    wishlist.get_by_role("button", name="Remove: Trail shoe 2").click()
+    page.wait_for_selector("#like[aria-pressed=false]")
+    stack.profiles.wait(vid, lambda p: p.likes == [], "the removal")
+
+
+def test_offer_shows_unread_then_read(stack: Stack, context: Any) -> None:
+    page = context.new_page()
+    page.goto(stack.edge + "/")
+    page.wait_for_selector("[data-edge-inbox-open]")
+    vid = _visitor(stack, context)
+    profile_id = stack.profiles.load(vid).id
+    stack.profiles.run(lambda r: deliver_offer(
+        r, profile_id, "spring-voucher",
+        texts={"en": {"title": "A voucher for you", "body": "50 PLN off trail shoes",
+                      "cta": "Use it"}, "pl": {"title": "Bon dla Ciebie"}}, url="/sale"))
+    page.reload()
+    badge = page.locator("[data-edge-inbox-badge]")
+    badge.wait_for(state="visible")
+    assert badge.inner_text() == "1"
+    page.click("[data-edge-inbox-open]")
+    offer = page.locator("[data-edge-offer=spring-voucher]")
+    assert offer.get_attribute("data-edge-offer-state") == "unread"
+    assert "A voucher for you" in offer.inner_text()
+    offer.get_by_role("button", name="Mark as read: A voucher for you").click()
+    page.wait_for_selector("[data-edge-offer=spring-voucher][data-edge-offer-state=read]")
+    assert badge.is_hidden()
+    page.reload()
+    page.click("[data-edge-inbox-open]")
+    offer.wait_for()
+    assert offer.get_attribute("data-edge-offer-state") == "read"  # persists across visits
+    offer.get_by_role("button", name="Delete: A voucher for you").click()
+    offer.wait_for(state="detached")
+
+
+def test_embed_mode_fills_slots_on_another_origin(stack: Stack, context: Any) -> None:
+    page = context.new_page()
+    errors = _errors(page)
+    page.goto(stack.embedder + "/")
+    page.wait_for_selector("[data-edge-slot=hero][data-edge-filled] [data-edge-placement]")
+    assert "Spring trail sale" in page.inner_text("[data-edge-slot=hero]")
+    vid = _visitor(stack, context)
+    profile = stack.profiles.wait(vid, lambda p: bool(p.page_views), "the embedded page view")
+    assert profile.page_views[0]["url"] == stack.embedder + "/"
+    stack.profiles.wait(vid, lambda p: "hero-banner" in p.placements, "the embedded impression")
+    assert errors == []
+
+
+def test_unreachable_edge_leaves_the_page_alone(browser: Any, tmp_path: Path) -> None:
+    from tests.support.servers import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"
+    ctx = browser.new_context()
+    try:
+        page = ctx.new_page()
+        errors = _errors(page)
+        script = (Path(__file__).resolve().parents[2] / "static" / "js" / "edge.min.js").read_text()
+        page.set_content(f"""<html><body><div data-edge-slot="hero">kept</div>
+            <button data-edge-like="X">like</button>
+            <script data-edge="{dead}">{script}</script></body></html>""")
+        page.wait_for_function("window.edge && window.edge.version")
+        page.evaluate("window.edge.track('calculator', {rate: 3}); window.edge.flush()")
+        page.click("[data-edge-like]")
+        assert page.inner_text("[data-edge-slot=hero]") == "kept"
+        assert errors == []
+    finally:
+        ctx.close()
