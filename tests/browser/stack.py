@@ -14,6 +14,8 @@ from edge.store.catalog import Product, save_products
 from tests.browser.support import PRODUCTS, PagePersonalizer, Profiles, create_embedder, create_shop
 from tests.support.servers import free_port, serve
 
+SHOP_SECRET = "test-shop-secret"
+
 
 def add_routes(app: EdgeApp) -> None:
     """The API routes the script talks to, unless the app already lists them."""
@@ -49,7 +51,7 @@ def run_stack(redis_url: str, data_dir: Path, *, banners: Mapping[str, Mapping[s
     edge_url = f"http://127.0.0.1:{edge_port}"
     with serve(create_shop()) as shop_url, serve(create_embedder(edge_url)) as embedder_url:
         settings = Settings(origin=shop_url, redis_url=redis_url, data_dir=str(data_dir),
-                            cors_origins=(embedder_url,),
+                            cors_origins=(embedder_url,), shop_secret=SHOP_SECRET,
                             # a shared, busy test machine: generous budgets, no flaky fail-open
                             personalize_timeout=5.0, redis_timeout=5.0)
         holder: dict[str, Any] = {}

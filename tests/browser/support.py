@@ -31,7 +31,7 @@ PRODUCTS = [
     {"sku": f"SKU-{i}", "name": f"Trail shoe {i}", "url": f"/product/SKU-{i}",
      "image": "", "price": 100.0 + i, "currency": "PLN",
      "category": "shoes/trail" if i <= 4 else "jackets", "attributes": {"color": "blue"},
-     "stock": 5, "created_at": "2025-01-0%d" % i}
+     "stock": 5, "created_at": f"2025-01-0{i}"}
     for i in range(1, 7)
 ]
 

@@ -10,7 +10,8 @@ import pytest
 
 from edge.api.inbox import deliver_offer
 from edge.store.server import RedisHandle
-from tests.browser.stack import Stack, run_stack
+from edge.store.signing import make_login_token
+from tests.browser.stack import SHOP_SECRET, Stack, run_stack
 
 pytestmark = pytest.mark.browser
 
@@ -150,8 +151,14 @@ def test_popup_form_writes_zero_party_data(stack: Stack, context: Any) -> None:
         stack.personalizer.popups = {}
 
 
-def test_like_puts_the_product_in_the_inbox_and_survives_reload(stack: Stack,
-                                                                context: Any) -> None:
+def _log_in(stack: Stack, context: Any, contact_id: str) -> None:
+    token = make_login_token(SHOP_SECRET, contact_id)
+    context.add_cookies([{"name": stack.settings.login_cookie, "value": token,
+                          "url": stack.edge}])
+
+
+def test_like_puts_the_product_in_the_inbox_and_survives_reload_and_login(
+        stack: Stack, browser: Any, context: Any) -> None:
     page = context.new_page()
     page.goto(stack.edge + "/product/SKU-2")
     page.wait_for_selector("[data-edge-inbox-open]")
@@ -173,10 +180,33 @@ def test_like_puts_the_product_in_the_inbox_and_survives_reload(stack: Stack,
     page.keyboard.press("Escape")
     drawer.wait_for(state="hidden")
     assert page.evaluate("document.activeElement.hasAttribute('data-edge-inbox-open')")
+
+    # The same contact liked another product on another device, logged in there.
+    other = browser.new_context()
+    try:
+        _log_in(stack, other, "c-wishlist")
+        phone = other.new_page()
+        phone.goto(stack.edge + "/")
+        phone.wait_for_function("window.edge && window.edge.version")
+        phone.evaluate("window.edge.like('SKU-5')")
+        known = _visitor(stack, other)
+        stack.profiles.wait(known, lambda p: p.known and p.likes == ["SKU-5"], "the other like")
+    finally:
+        other.close()
+
+    # Logging in here merges the anonymous wish list into the contact's.
+    _log_in(stack, context, "c-wishlist")
+    page.reload()
+    page.wait_for_selector("#like[aria-pressed=true]")
     page.click("[data-edge-inbox-open]")
+    drawer.wait_for(state="visible")
+    skus = wishlist.locator("li").evaluate_all("els => els.map(e => e.dataset.edgeSku)")
+    assert sorted(skus) == ["SKU-2", "SKU-5"]
+    merged = stack.profiles.load(_visitor(stack, context))
+    assert merged.known and sorted(merged.likes) == ["SKU-2", "SKU-5"]
     wishlist.get_by_role("button", name="Remove: Trail shoe 2").click()
     page.wait_for_selector("#like[aria-pressed=false]")
-    stack.profiles.wait(vid, lambda p: p.likes == [], "the removal")
+    stack.profiles.wait(_visitor(stack, context), lambda p: p.likes == ["SKU-5"], "the removal")
 
 
 def test_offer_shows_unread_then_read(stack: Stack, context: Any) -> None:
