@@ -24,6 +24,8 @@ UVICORN_DEFAULTS: dict[str, Any] = {
     "server_header": False,
     "date_header": False,
     "timeout_keep_alive": 30,
+    # The edge is the front door: X-Forwarded-* from clients are not trusted to set the client IP.
+    "proxy_headers": False,
     "log_level": "warning",
 }
 

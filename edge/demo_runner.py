@@ -32,8 +32,8 @@ async def seed(redis: Any) -> dict[str, Any]:
     from edge.demo.contacts import contacts
     from edge.store.imports import import_catalog, import_contacts
 
-    catalog_report = await import_catalog(redis, products())
-    contacts_report = await import_contacts(redis, contacts())
+    catalog_report = await import_catalog(redis, products(), fmt="dicts")
+    contacts_report = await import_contacts(redis, contacts(), fmt="dicts")
     return {"catalog": catalog_report, "contacts": contacts_report}
 
 

@@ -19,7 +19,7 @@ from edge.settings import Settings
 from tests.support.origin import DATA, GATE, LATIN2_PAGE, PLAIN_PAGE, SLOT_PAGE, create_origin
 from tests.support.servers import free_port, serve
 
-FILLS = Fills(slots={"hero": '<p class="filled">Witaj Krzysztofie — 10 €</p>'},
+FILLS = Fills(slots={"hero": '<p class="filled">Witaj Krzysztofie — 10 € → 中</p>'},
               body_end='<div id="edge-end"></div>')
 
 
@@ -61,7 +61,7 @@ def test_slots_are_filled_and_body_end_injected(edge: str, client: httpx.Client)
     r = client.get(edge + "/slots")
     assert r.status_code == 200
     text = r.text
-    assert '<div data-edge-slot="hero"><p class="filled">Witaj Krzysztofie — 10 €</p></div>' in text
+    assert '<div data-edge-slot="hero"><p class="filled">Witaj Krzysztofie — 10 € → 中</p></div>' in text
     assert "default hero" not in text
     assert '<section data-edge-slot="recs">default recs</section>' in text  # no fill: default stays
     assert text.endswith('<div id="edge-end"></div></body></html>')
@@ -202,10 +202,10 @@ def test_compressed_page_without_slot_passes_untouched(origin: str, kind: str) -
 def test_windows_1250_page(edge: str, client: httpx.Client, meta: bool) -> None:
     r = client.get(edge + "/latin2" + ("?meta=1" if meta else ""))
     body = r.content
-    # The page's own text is untouched in its charset; injected text it can hold is encoded in it,
-    # the rest ("€") becomes a character reference.
+    # The page's own text is untouched in its charset; injected text it can hold ("—", "€") is
+    # encoded in it, the rest ("→", "中") becomes character references.
     assert "Zażółć gęślą jaźń".encode("cp1250") in body
-    assert "Witaj Krzysztofie — 10 &#8364;".encode("cp1250") in body
+    assert "Witaj Krzysztofie — 10 € &#8594; &#20013;".encode("cp1250") in body
     decoded = body.decode("cp1250")
     assert decoded.startswith(LATIN2_PAGE[:60])
 

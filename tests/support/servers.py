@@ -28,7 +28,8 @@ def serve(app: Any, *, port: int | None = None, **config: Any) -> Iterator[str]:
     """Run ``app`` on 127.0.0.1 until the block ends; yields its base URL."""
     port = port or free_port()
     cfg = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                         lifespan=config.pop("lifespan", "on"), **config)
+                         lifespan=config.pop("lifespan", "on"),
+                         proxy_headers=config.pop("proxy_headers", False), **config)
     server = _Server(cfg)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
