@@ -20,6 +20,8 @@ EXCEPTIONS: dict[str, str | None] = {
     "Hania": "Haniu", "Dania": None, "Sonia": "Soniu",
     "Bóg": None, "Tomek": "Tomku", "Czesiek": "Cześku", "Zdzisiek": "Zdzisiu",
     "Józek": "Józku", "Stasiek": "Stasiu", "Franek": "Franku", "Jurek": "Jurku",
+    "Maciek": "Maćku", "Heniek": "Heńku", "Kaziek": "Kaziu", "Jola": "Jolu", "Mela": "Melu",
+    "Hela": "Helu",
     "Ksawery": "Ksawery", "Jerzy": "Jerzy", "Antoni": "Antoni", "Ignacy": "Ignacy",
     "Cezary": "Cezary", "Feliks": "Feliksie",
     # Female names ending in a consonant or -i do not decline.
@@ -66,8 +68,10 @@ def _by_rule(n: str) -> str | None:
         return n[:-1] + "o"
     if low.endswith(("y", "i")):
         return n  # adjectival/-i names keep their form: Jerzy, Antoni
-    if low.endswith("ek") and len(n) >= 5:
-        return n[:-2] + "ku"  # fleeting e: Marek → Marku, Jacek → Jacku
+    if low.endswith("iek"):
+        return None  # Maciek → Maćku, Stasiek → Stasiu: the softening varies; table only
+    if low.endswith("ek") and len(n) >= 4:
+        return n[:-2] + "ku"  # fleeting e: Marek → Marku, Jacek → Jacku, Olek → Olku
     if low.endswith(("k", "g", "ch", "h")):
         return n + "u"  # velars: Patryk → Patryku, Wojciech → Wojciechu
     if low.endswith(("sz", "cz", "rz", "ż", "j", "l", "c", "dź", "dż")):

@@ -22,6 +22,7 @@ MALE = [
     ("Edward", "Edwardzie"), ("Witold", "Witoldzie"), ("Kuba", "Kubo"), ("Igor", "Igorze"),
     ("Oskar", "Oskarze"), ("Ernest", "Erneście"), ("Bartłomiej", "Bartłomieju"),
     ("Ignacy", "Ignacy"), ("Borys", "Borysie"), ("Lech", "Lechu"), ("Wojtek", "Wojtku"),
+    ("Olek", "Olku"), ("Janek", "Janku"), ("Maciek", "Maćku"), ("Bartek", "Bartku"),
 ]
 FEMALE = [
     ("Anna", "Anno"), ("Kasia", "Kasiu"), ("Maria", "Mario"), ("Katarzyna", "Katarzyno"),
@@ -35,7 +36,8 @@ FEMALE = [
     ("Patrycja", "Patrycjo"), ("Zuzanna", "Zuzanno"), ("Wioletta", "Wioletto"),
     ("Grażyna", "Grażyno"), ("Urszula", "Urszulo"), ("Hanna", "Hanno"), ("Iwona", "Iwono"),
     ("Beata", "Beato"), ("Emilia", "Emilio"), ("Oliwia", "Oliwio"), ("Jolanta", "Jolanto"),
-    ("Miriam", "Miriam"), ("Noemi", "Noemi"),
+    ("Miriam", "Miriam"), ("Noemi", "Noemi"), ("Jola", "Jolu"), ("Izabela", "Izabelo"),
+    ("Stefania", "Stefanio"), ("Klaudia", "Klaudio"), ("Tosia", "Tosiu"), ("Kinga", "Kingo"),
 ]
 
 
@@ -58,7 +60,7 @@ def test_case_and_whitespace_are_normalised(name: str, expected: str) -> None:
 @pytest.mark.parametrize("name", [
     "John", "Michael", "Kevin", "Scott", "Yvonne", "Marie", "Matthew", "Bill", "Jessica Q",
     "Anna-Maria", "Jan Paweł", "R2D2", "<script>", "Ann\"a", "", "x" * 60, "Nikola", "Bruno",
-    "Jean-Luc", "Łó",
+    "Jean-Luc", "Łó", "Zbysiek",
 ])
 def test_names_that_cannot_be_inflected_safely(name: str) -> None:
     assert vocative(name) is None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.widgets.factories import known_contact, make_catalog, product_dicts
 from tests.widgets.htmlcheck import assert_inert, parse, text_of
@@ -146,3 +148,25 @@ def test_placement_ids_from_rules(payload: str, registry: WidgetRegistry,
 def test_template_syntax_in_data_is_not_evaluated(registry: WidgetRegistry) -> None:
     html = registry.render("banner", build_context(), {"title": "{{ 7*7 }}"}, include_css=False)
     assert html is not None and "{{ 7*7 }}" in text_of(parse(html)) and "49" not in html
+
+
+_REGISTRY = WidgetRegistry.create()
+_PIECES = [*"<>\"'&=/:; aAjJsS\t\n\x00{}%\u2028", "javascript:", "<script>", "onerror=",
+           "data:", "</style>"]
+_HTMLISH = st.lists(st.sampled_from(_PIECES), max_size=12).map("".join)
+
+
+@settings(max_examples=80, deadline=None)
+@given(title=_HTMLISH, link=_HTMLISH, name=_HTMLISH)
+def test_any_text_stays_text(title: str, link: str, name: str) -> None:
+    ctx = build_context(language="en", visitor={"first_name": name, "known": True,
+                                                "advisor": {"name": name or "x", "photo": link}})
+    banner = _REGISTRY.render("banner", ctx, {"title": title or "t", "link": link,
+                                              "image": link, "greeting": True},
+                              include_css=False)
+    assert banner is not None
+    assert_inert(banner)
+    headings = [el for el in parse(banner).iter() if el.tag == "h2"]
+    shown = clean_text(title or "t", 300)
+    assert [text_of(h) for h in headings] == ([shown] if shown else [])
+    assert_inert(_REGISTRY.render("advisor", ctx, {}, include_css=False))
