@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from edge.api.common import api_endpoint, client_ip, json_response, read_json, request_head
+from edge.errors import ApiError
 from edge.store.event_models import parse_batch
 
 
@@ -20,12 +21,15 @@ async def post_events(request: Request) -> Response:
     state = request.app.state
     settings = state.settings
     writer = state.store.events
-    await writer.check_rate(client_ip(request), None, 0)
-    body = await read_json(request)
-    events = parse_batch(body, settings.max_event_batch)
+    ip = client_ip(request)
+    try:
+        events = parse_batch(await read_json(request), settings.max_event_batch)
+    except ApiError:
+        await writer.check_rate(ip, None, 0)  # refused requests count against the address too
+        raise
     visitor = await state.identity.identify(request_head(request))
-    await writer.check_rate(None, visitor.id, len(events))
-    visit, new_visit = await writer.apply(visitor.id, events)
+    # rate counters, reads and the write: two round trips after identify
+    visit, new_visit = await writer.apply(visitor.id, events, limit_ip=ip, limit_visitor=True)
     return json_response(
         {"accepted": len(events), "visitor": {"known": visitor.known, "visit": visit,
                                               "new_visit": new_visit}},

@@ -4,8 +4,10 @@ A batch is validated whole (``edge.store.event_models``), then written in two ro
 1. one pipeline reads what the batch needs: rate-limit counters, the current visit's product
    views (for "viewed together"), the visitor's clicks (for conversions), catalog rows;
 2. one MULTI/EXEC holds the profile's Lua script (``edge.store.lua.APPLY``) and the shared
-   counters (co-occurrence, popularity, bestsellers, placement stats), so the batch is applied
-   completely or not at all. The embedded Redis fsyncs every write before answering.
+   counters (co-occurrence, popularity, bestsellers, placement stats; ``lua.SHARED``), so the
+   batch is applied completely or not at all. The embedded Redis fsyncs every write before
+   answering. (On Redis Cluster the two scripts live on different slots: send them as two
+   commands instead of one MULTI.)
 
 ``compile_batch`` is the pure core: events + context in, operations out.
 """
@@ -35,7 +37,7 @@ from edge.store.event_models import (
     Purchase,
     RemoveFromCart,
 )
-from edge.store.lua import APPLY
+from edge.store.lua import APPLY, SHARED
 from edge.store.profile import VISIT_IDLE_MS, pack, unpack
 from edge.store.recs import bestsellers, decay_weight, placement_stats, related
 
@@ -44,6 +46,7 @@ __all__ = ["EventWriter", "compile_batch", "BatchContext", "related", "bestselle
 
 _K = {part: i + 1 for i, part in enumerate(keys.PROFILE_PARTS)}  # Lua KEYS index (the Lua msgpack reads no bin type: ops are packed without it)
 CONVERSION_WINDOW_MS = 30 * 86_400_000
+CO_VIEW_PARTNERS = 10  # a product view pairs with this many latest views of the visit
 MAX_SKEW_MS = 7 * 86_400_000
 FEEDBACK_ACTION = {"impression": "seen", "click": "click", "close": "close"}
 FEEDBACK_STAT = {"impression": "impressions", "click": "clicks", "close": "closes"}
@@ -107,7 +110,7 @@ def compile_batch(events: list[Any], ctx: BatchContext) -> Plan:
             for name, value in attributes.items():
                 ops.append(["hincr", _K["agg"], f"attr:{name}={value}", 1])
             shared.append(("zincrby", (keys.POP_KEY, weight, event.sku)))
-            for other in dict.fromkeys(visit_skus[:20]):
+            for other in dict.fromkeys(visit_skus[:CO_VIEW_PARTNERS]):
                 if other != event.sku:
                     shared.append(("zincrby", (keys.co_key("view", event.sku), weight, other)))
                     shared.append(("zincrby", (keys.co_key("view", other), weight, event.sku)))
@@ -157,7 +160,7 @@ def compile_batch(events: list[Any], ctx: BatchContext) -> Plan:
                         pack({"granted": event.granted, "ts": ts}), ts])
             if not event.granted and event.name in ("fingerprint", "tracking") and ctx.fingerprint:
                 # revoking takes effect on the next request: no re-link by fingerprint
-                shared.append(("delete", (keys.fingerprint_key(ctx.fingerprint),)))
+                shared.append(("del", (keys.fingerprint_key(ctx.fingerprint),)))
                 ops.append(["hdel", _K["p"], "fp"])
         elif isinstance(event, Preference):
             ops.append(["hset", _K["prefs"], event.name, pack(event.value)])
@@ -183,34 +186,48 @@ class EventWriter:
         self.redis = redis
         self.settings = settings
         self._apply = redis.register_script(APPLY)
+        self._shared = redis.register_script(SHARED)
         self._ttl = int(settings.anonymous_ttl_days) * 86400
 
-    async def check_rate(self, ip: str | None, visitor_id: str | None, n_events: int) -> None:
-        """Count this request against the per-IP and per-visitor limits (per minute)."""
+    def _count(self, pipe: Any, ip: str | None, visitor_id: str | None, n_events: int) -> int:
+        """Queue the per-minute rate counters on ``pipe``; returns how many replies they add."""
         window = int(time.time() // 60)
-        pipe = self.redis.pipeline(transaction=False)
-        if ip:
-            pipe.incr(keys.rate_key("ip", ip, window))
-            pipe.expire(keys.rate_key("ip", ip, window), 120)
-        if visitor_id:
-            pipe.incrby(keys.rate_key("v", visitor_id, window), n_events)
-            pipe.expire(keys.rate_key("v", visitor_id, window), 120)
-        replies = await pipe.execute()
-        if ip and replies[0] > self.settings.rate_limit_per_ip:
+        queued = 0
+        for kind, who, amount in (("ip", ip, 1), ("v", visitor_id, n_events)):
+            if who:
+                pipe.incrby(keys.rate_key(kind, who, window), amount)
+                pipe.expire(keys.rate_key(kind, who, window), 120)
+                queued += 2
+        return queued
+
+    def _limit(self, replies: list[Any], ip: str | None, visitor_id: str | None) -> None:
+        counts = iter(replies[0::2])
+        if ip and next(counts) > self.settings.rate_limit_per_ip:
             raise RateLimited("too many requests from this address; try again in a minute")
-        if visitor_id and replies[-2] > self.settings.rate_limit_per_visitor:
+        if visitor_id and next(counts) > self.settings.rate_limit_per_visitor:
             raise RateLimited("too many events from this visitor; try again in a minute")
 
-    async def context(self, profile_id: str, events: list[Any], now_ms: int) -> BatchContext:
-        """Round trip 1: what compile_batch needs."""
+    async def check_rate(self, ip: str | None, visitor_id: str | None, n_events: int) -> None:
+        """Count a request against the per-IP and per-visitor limits (per minute)."""
+        pipe = self.redis.pipeline(transaction=False)
+        self._count(pipe, ip, visitor_id, n_events)
+        self._limit(await pipe.execute(), ip, visitor_id)
+
+    async def context(self, profile_id: str, events: list[Any], now_ms: int,
+                      limit_ip: str | None = None, limit_visitor: bool = False) -> BatchContext:
+        """Round trip 1: what compile_batch needs, and the rate counters when asked."""
         skus = sorted({e.sku for e in events if isinstance(e, ProductView | AddToCart)})
         pipe = self.redis.pipeline(transaction=False)
+        visitor = profile_id if limit_visitor else None
+        counted = self._count(pipe, limit_ip, visitor, len(events))
         pipe.hmget(keys.profile_key(profile_id, "p"), "last_seen", "visit_start", "fp")
         pipe.lrange(keys.profile_key(profile_id, "pviews"), 0, 19)
         pipe.hgetall(keys.profile_key(profile_id, "clk"))
         if skus:
             pipe.hmget(keys.catalog_key(), *skus)
         replies = await pipe.execute()
+        self._limit(replies[:counted], limit_ip, visitor)
+        replies = replies[counted:]
         (last_seen, visit_start, fp), pviews, clk = replies[:3]
         ctx = BatchContext(now_ms=now_ms, fingerprint=fp.decode() if fp else None)
         if last_seen and now_ms - int(float(last_seen)) <= VISIT_IDLE_MS:
@@ -227,11 +244,14 @@ class EventWriter:
                     ctx.catalog[sku] = row
         return ctx
 
-    async def apply(self, profile_id: str, events: list[Any],
-                    now_ms: int | None = None) -> tuple[int, bool]:
-        """Apply validated events atomically. Returns (visit number, whether a visit began)."""
+    async def apply(self, profile_id: str, events: list[Any], now_ms: int | None = None, *,
+                    limit_ip: str | None = None, limit_visitor: bool = False) -> tuple[int, bool]:
+        """Apply validated events atomically. Returns (visit number, whether a visit began).
+
+        With ``limit_ip`` / ``limit_visitor`` the batch first counts against the rate limits
+        (in the same round trip) and raises RateLimited, writing nothing, when over."""
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-        ctx = await self.context(profile_id, events, now_ms)
+        ctx = await self.context(profile_id, events, now_ms, limit_ip, limit_visitor)
         plan = compile_batch(events, ctx)
         async with self.redis.pipeline(transaction=True) as pipe:
             await self._apply(
@@ -240,8 +260,9 @@ class EventWriter:
                       VISIT_IDLE_MS, profile_id],
                 client=pipe,
             )
-            for command, args in plan.shared:
-                getattr(pipe, command)(*args)
+            if plan.shared:
+                shared = [[command.upper(), *args] for command, args in plan.shared]
+                await self._shared(args=[msgpack.packb(shared, use_bin_type=False)], client=pipe)
             replies = await pipe.execute()
         visit_no, new_visit = replies[0]
         return int(visit_no), bool(new_visit)

@@ -101,6 +101,18 @@ end
 return {vno, new_visit}
 """
 
+# The shared counters a batch bumps (co-occurrence, popularity, stats), as one command instead of
+# dozens: ops are [command, key, args...] compiled by edge.store.events (never from a client).
+SHARED = r"""
+local allowed = {ZINCRBY = true, ZREMRANGEBYRANK = true, HINCRBY = true, SADD = true, DEL = true}
+local ops = cmsgpack.unpack(ARGV[1])
+for _, op in ipairs(ops) do
+  if not allowed[op[1]] then return redis.error_reply('command not allowed: ' .. op[1]) end
+  redis.call(unpack(op))
+end
+return #ops
+"""
+
 LINK = r"""
 local anon, cid, email, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local ckey, ekey = ARGV[5], ARGV[6]
