@@ -17,8 +17,8 @@ from typing import Any
 
 from rules import history as _history
 from rules.errors import RuleError
-from rules.ops import compile_ops, glob_regex, regex
-from rules.tree import WEEKDAYS, Cond, Env, Getter, Scope
+from rules.ops import compile_ops, globs_check, regex
+from rules.tree import WEEKDAYS, Cond, Env, Getter, Namespace, Scope, generate, segment_expr
 from rules.tree import all_of as _all
 from rules.tree import leaf as _leaf
 from rules.tree import mapping as _mapping
@@ -26,10 +26,19 @@ from rules.tree import names as _names
 
 __all__ = ["Cond", "Env", "Scope", "compile_condition"]
 
+
 def compile_condition(spec: Any, scope: Scope, path: str = "when") -> Cond:
-    """Compile one condition (a mapping) or a list of them (all must hold)."""
+    """Compile one condition (a mapping) or a list of them (all must hold) into a tree whose
+    root ``test`` is one generated function."""
+    cond = build_condition(spec, scope, path)
+    ns = Namespace()
+    cond.test = generate([cond.source(ns)], ns, "when")
+    return cond
+
+
+def build_condition(spec: Any, scope: Scope, path: str = "when") -> Cond:
     if isinstance(spec, list):
-        return _all("all", None, [compile_condition(s, scope, f"{path}[{i}]")
+        return _all("all", None, [build_condition(s, scope, f"{path}[{i}]")
                                   for i, s in enumerate(spec)])
     spec = _mapping(spec, path)
     if not spec:
@@ -49,23 +58,23 @@ def compile_condition(spec: Any, scope: Scope, path: str = "when") -> Cond:
 def _b_all(spec: Any, scope: Scope, path: str) -> Cond:
     if not isinstance(spec, list) or not spec:
         raise RuleError("'all' needs a non-empty list of conditions", field=path)
-    parts = [compile_condition(s, scope, f"{path}[{i}]") for i, s in enumerate(spec)]
+    parts = [build_condition(s, scope, f"{path}[{i}]") for i, s in enumerate(spec)]
     return _all("all", None, parts) if len(parts) > 1 else Cond("all", None, parts[0].test,
-                                                                 (parts[0],))
+                                                                 (parts[0],), op="and")
 
 
 def _b_any(spec: Any, scope: Scope, path: str) -> Cond:
     if not isinstance(spec, list) or not spec:
         raise RuleError("'any' needs a non-empty list of conditions", field=path)
-    parts = [compile_condition(s, scope, f"{path}[{i}]") for i, s in enumerate(spec)]
+    parts = [build_condition(s, scope, f"{path}[{i}]") for i, s in enumerate(spec)]
     tests = tuple(p.test for p in parts)
-    return Cond("any", None, lambda env: any(t(env) for t in tests), tuple(parts))
+    return Cond("any", None, lambda env: any(t(env) for t in tests), tuple(parts), op="or")
 
 
 def _b_not(spec: Any, scope: Scope, path: str) -> Cond:
-    inner = compile_condition(spec, scope, path)
+    inner = build_condition(spec, scope, path)
     t = inner.test
-    return Cond("not", None, lambda env: not t(env), (inner,))
+    return Cond("not", None, lambda env: not t(env), (inner,), op="not")
 
 
 # --- page and session --------------------------------------------------------------------
@@ -77,38 +86,39 @@ def _b_page(spec: Any, scope: Scope, path: str) -> Cond:
         if key in ("url", "path"):
             getter: Getter = ((lambda env: env.ctx.page.url) if key == "url"
                               else (lambda env: env.ctx.page.path))
-            pats = [glob_regex(v, p) for v in _names(value, p)]
-            parts.append(_leaf(f"page.{key}", value, getter,
-                               lambda v, pats=pats: any(r.match(v) for r in pats)))
+            parts.append(_leaf(f"page.{key}", value, getter, globs_check(value, p),
+                               f"ctx.page.{key}"))
         elif key in ("url_regex", "path_regex"):
             rx = regex(value, p)
             getter = ((lambda env: env.ctx.page.url) if key == "url_regex"
                       else (lambda env: env.ctx.page.path))
             parts.append(_leaf(f"page.{key}", value, getter,
-                               lambda v, rx=rx: rx.search(v) is not None))
+                               lambda v, rx=rx: rx.search(v) is not None,
+                               f"ctx.page.{key.removesuffix('_regex')}"))
         elif key in ("type", "page_type"):
             kinds = frozenset(_names(value, p))
             parts.append(_leaf("page.type", value, lambda env: env.ctx.page.page_type,
-                               lambda v, kinds=kinds: v in kinds))
+                               kinds.__contains__, "ctx.page.page_type"))
         elif key == "product":
             parts.append(_leaf("page.product", value, lambda env: env.ctx.page.product or None,
-                               compile_ops(value, p)))
+                               compile_ops(value, p), "(ctx.page.product or None)"))
         elif key == "category":
-            pats = [glob_regex(v, p) for v in _names(value, p)]
             parts.append(_leaf("page.category", value, lambda env: env.ctx.page.category,
-                               lambda v, pats=pats: any(r.match(v) for r in pats)))
+                               globs_check(value, p), "ctx.page.category"))
         else:
             raise RuleError("unknown page field (known: url, url_regex, path, path_regex, "
                             "type, product, category)", field=p)
     return _all("page", spec, parts)
 
 
-_SESSION: dict[str, Getter] = {
-    "seconds_on_site": lambda env: env.ctx.session.seconds_on_site,
-    "minutes_on_site": lambda env: env.ctx.session.seconds_on_site / 60.0,
-    "page_views": lambda env: env.ctx.session.page_views,
-    "visit_number": lambda env: env.ctx.session.visit_number,
-    "referrer": lambda env: env.ctx.session.referrer,
+_SESSION: dict[str, tuple[Getter, str]] = {
+    "seconds_on_site": (lambda env: env.ctx.session.seconds_on_site,
+                        "ctx.session.seconds_on_site"),
+    "minutes_on_site": (lambda env: env.ctx.session.seconds_on_site / 60.0,
+                        "(ctx.session.seconds_on_site / 60.0)"),
+    "page_views": (lambda env: env.ctx.session.page_views, "ctx.session.page_views"),
+    "visit_number": (lambda env: env.ctx.session.visit_number, "ctx.session.visit_number"),
+    "referrer": (lambda env: env.ctx.session.referrer, "ctx.session.referrer"),
 }
 
 
@@ -116,14 +126,18 @@ def _b_session(spec: Any, scope: Scope, path: str) -> Cond:
     parts = []
     for key, value in _mapping(spec, path).items():
         p = f"{path}.{key}"
-        getter = _SESSION.get(key)
-        if getter is None and key.startswith("utm_"):
+        known = _SESSION.get(key)
+        consts: tuple[Any, ...] = ()
+        if known is None and key.startswith("utm_"):
             name = key[4:]
-            getter = lambda env, name=name: env.ctx.session.utm.get(name)  # noqa: E731
-        if getter is None:
+            known = (lambda env, name=name: env.ctx.session.utm.get(name),
+                     "ctx.session.utm.get({0})")
+            consts = (name,)
+        if known is None:
             raise RuleError(f"unknown session field (known: {', '.join(_SESSION)}, utm_*)",
                             field=p)
-        parts.append(_leaf(f"session.{key}", value, getter, compile_ops(value, p)))
+        parts.append(_leaf(f"session.{key}", value, known[0], compile_ops(value, p), known[1],
+                           consts))
     return _all("session", spec, parts)
 
 
@@ -147,12 +161,14 @@ def _attrs(source: str) -> Callable[[Any, Scope, str], Cond]:
                 k = keys[0]
                 getter: Getter = ((lambda env, k=k: env.ctx.profile.get(k)) if source == "profile"
                                   else (lambda env, k=k: env.ctx.preferences.get(k)))
+                src, consts = f"ctx.{source}.get({{0}})", (k,)
             else:
                 getter = ((lambda env, keys=keys: _dig(env.ctx.profile, keys))
                           if source == "profile"
                           else (lambda env, keys=keys: _dig(env.ctx.preferences, keys)))
+                src, consts = f"{{0}}(ctx.{source}, {{1}})", (_dig, keys)
             parts.append(_leaf(f"{source}.{key}", value, getter,
-                               compile_ops(value, f"{path}.{key}")))
+                               compile_ops(value, f"{path}.{key}"), src, consts))
         return _all(source, spec, parts)
     return build
 
@@ -165,7 +181,8 @@ def _b_segment(spec: Any, scope: Scope, path: str) -> Cond:
     if len(names) == 1:
         n = names[0]
         return Cond("segment", spec, lambda env: env.segment(n),
-                    actual=lambda env: [n] if env.segment(n) else [])
+                    actual=lambda env: [n] if env.segment(n) else [], path=segment_expr("{0}"),
+                    consts=(n,))
     return Cond("segment", spec, lambda env: any(env.segment(x) for x in names),
                 actual=lambda env: [x for x in names if env.segment(x)])
 
@@ -176,16 +193,17 @@ def _b_consent(spec: Any, scope: Scope, path: str) -> Cond:
                 actual=lambda env: {n: env.ctx.consents.get(n, False) for n in names})
 
 
-def _b_simple(kind: str, getter: Getter) -> Callable[[Any, Scope, str], Cond]:
+def _b_simple(kind: str, getter: Getter, src: str) -> Callable[[Any, Scope, str], Cond]:
     def build(spec: Any, scope: Scope, path: str) -> Cond:
-        return _leaf(kind, spec, getter, compile_ops(spec, path))
+        return _leaf(kind, spec, getter, compile_ops(spec, path), src)
     return build
 
 
 def _b_newsletter(spec: Any, scope: Scope, path: str) -> Cond:
     if not isinstance(spec, bool):
         raise RuleError(f"'newsletter' needs true or false, got {spec!r}", field=path)
-    return _leaf("newsletter", spec, lambda env: env.ctx.newsletter, lambda v: v is spec)
+    return _leaf("newsletter", spec, lambda env: env.ctx.newsletter,
+                 (lambda v: v is True) if spec else (lambda v: v is False), "ctx.newsletter")
 
 
 def _b_time(spec: Any, scope: Scope, path: str) -> Cond:
@@ -193,7 +211,8 @@ def _b_time(spec: Any, scope: Scope, path: str) -> Cond:
     for key, value in _mapping(spec, path).items():
         p = f"{path}.{key}"
         if key == "hour":
-            parts.append(_leaf("time.hour", value, lambda env: env.ctx.hour, compile_ops(value, p)))
+            parts.append(_leaf("time.hour", value, lambda env: env.ctx.hour,
+                               compile_ops(value, p), "ctx.hour"))
         elif key == "weekday":
             days = set()
             for d in value if isinstance(value, list) else [value]:
@@ -225,8 +244,9 @@ _BUILDERS: dict[str, Callable[[Any, Scope, str], Cond]] = {
     "cart": _history.b_cart,
     "views": _history.b_views,
     "consent": _b_consent,
-    "language": _b_simple("language", lambda env: env.ctx.language or None),
-    "device": _b_simple("device", lambda env: env.ctx.device or None),
+    "language": _b_simple("language", lambda env: env.ctx.language or None,
+                          "(ctx.language or None)"),
+    "device": _b_simple("device", lambda env: env.ctx.device or None, "(ctx.device or None)"),
     "time": _b_time,
     "seen": _history.b_placement("seen"),
     "clicked": _history.b_placement("clicked"),

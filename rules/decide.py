@@ -103,31 +103,38 @@ def _inbox(p: Placement, ctx: Context, params: dict[str, Any], exp: str | None,
 
 def run(ruleset: RuleSet, ctx: Context, weights: Mapping[str, Weights] | None,
         trace: Trace | None) -> Decision:
+    """The one decision loop; with ``trace`` it also records why each placement was or was not
+    shown (reasons are only put into words then: formatting them costs more than deciding)."""
     env = Env(ctx, ruleset.segment_conds)
     d = Decision()
+    filled = d.slots
     page_slots = ctx.page.slots
     groups: dict[str, str] = {}
     popup_block = popup_caps_reached(ruleset, ctx) if ruleset.popup_ids else None
-    for p in ruleset.placements:
+    placements = ruleset.placements if trace is not None else ruleset.candidates(page_slots)
+    for p in placements:
         kind = p.kind
-        skip: str | None = None
         if kind == "slot":
-            if p.slot in d.slots:
-                skip = f"slot {p.slot} taken by {d.slots[p.slot].placement}"
-            elif page_slots is not None and p.slot not in page_slots:
-                skip = f"slot {p.slot} not on this page"
-        elif kind == "popup":
-            if d.popup is not None:
-                skip = f"pop-up {d.popup.placement} chosen already (one per page)"
-            elif popup_block is not None:
-                skip = popup_block
-        if skip is None and p.group is not None and p.group in groups:
-            skip = f"group {p.group} taken by {groups[p.group]}"
-        if skip is None:
-            skip = blocked(p, env)
-        if skip is not None:
+            if p.slot in filled or (page_slots is not None and p.slot not in page_slots):
+                if trace is not None:
+                    trace[p.id] = {"shown": False, "outcome": (
+                        f"slot {p.slot} taken by {filled[p.slot].placement}"
+                        if p.slot in filled else f"slot {p.slot} not on this page")}
+                continue
+        elif kind == "popup" and (d.popup is not None or popup_block is not None):
             if trace is not None:
-                trace[p.id] = {"outcome": skip, "shown": False}
+                trace[p.id] = {"shown": False, "outcome": popup_block if d.popup is None else
+                               f"pop-up {d.popup.placement} chosen already (one per page)"}
+            continue
+        group = p.group
+        if group is not None and group in groups:
+            if trace is not None:
+                trace[p.id] = {"shown": False,
+                               "outcome": f"group {group} taken by {groups[group]}"}
+            continue
+        if not p.gate(env):
+            if trace is not None:
+                trace[p.id] = {"shown": False, "outcome": blocked(p, env)}
             continue
         arm = exp_id = None
         a: Assignment | None = None
@@ -150,19 +157,20 @@ def run(ruleset: RuleSet, ctx: Context, weights: Mapping[str, Weights] | None,
                 continue
         widget, params = _content(p, ruleset, arm)
         if kind == "slot":
-            d.slots[p.slot] = SlotFill(p.slot, p.id, widget, params, exp_id, arm)
+            filled[p.slot] = SlotFill(p.slot, p.id, widget, params, exp_id, arm)
         elif kind == "popup":
             d.popup = Popup(p.id, widget, params, p.trigger.to_dict(), exp_id, arm)
         else:
             d.inbox.append(_inbox(p, ctx, params, exp_id, arm))
         d.impressions.append(Impression(p.id, kind, exp_id, arm, True))
-        if p.group is not None:
-            groups[p.group] = p.id
+        if group is not None:
+            groups[group] = p.id
         if trace is not None:
             trace[p.id] = {"outcome": "shown", "shown": True}
             if a is not None:
                 trace[p.id]["assignment"] = a.to_dict()
-    d.segments = [s for s in ruleset.segment_conds if env.segment(s)]
+    segment = env.segment
+    d.segments = [s for s in ruleset.segment_conds if segment(s)]
     return d
 
 

@@ -1,4 +1,7 @@
-"""What :func:`rules.decide` returns: JSON-friendly, read-only results for the widgets."""
+"""What :func:`rules.decide` returns: JSON-friendly results for the widgets.
+
+Treat them as read-only. They are not frozen because frozen dataclasses are several times
+slower to build, and a decision builds a handful per request."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SlotFill:
     slot: str
     placement: str
@@ -16,7 +19,7 @@ class SlotFill:
     variant: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Popup:
     placement: str
     widget: str
@@ -26,7 +29,7 @@ class Popup:
     variant: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InboxOffer:
     placement: str
     offer: str
@@ -39,7 +42,7 @@ class InboxOffer:
     variant: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Impression:
     """One thing for the edge to count. ``shown`` is False for a control exposure: the
     visitor qualified but, being in the control arm, saw nothing."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from rules.context import Counter
 from rules.errors import RuleError
-from rules.ops import compile_ops, glob_regex
+from rules.ops import compile_ops, glob_regex, globs_check
 from rules.tree import DAY, Cond, Env, Getter, Scope, all_of, leaf, mapping, names
 
 Builder = Callable[[Any, Scope, str], Cond]
@@ -60,7 +60,7 @@ def b_purchases(spec: Any, scope: Scope, path: str) -> Cond:
         parts.append(leaf("purchases.count", m["count"], lambda env: window(env)[0],
                           compile_ops(m["count"], f"{path}.count")))
     if "sum" in m:
-        parts.append(leaf("purchases.sum", m["sum"], lambda env: round(window(env)[1], 2),
+        parts.append(leaf("purchases.sum", m["sum"], lambda env: window(env)[1],
                           compile_ops(m["sum"], f"{path}.sum")))
     if "days_since_last" in m:
         parts.append(leaf("purchases.days_since_last", m["days_since_last"], since_last,
@@ -76,7 +76,7 @@ def b_cart(spec: Any, scope: Scope, path: str) -> Cond:
     parts = []
     if "value" in m:
         parts.append(leaf("cart.value", m["value"], lambda env: env.ctx.cart.value,
-                          compile_ops(m["value"], f"{path}.value")))
+                          compile_ops(m["value"], f"{path}.value"), "ctx.cart.value"))
     if "items" in m:
         parts.append(leaf("cart.items", m["items"],
                           lambda env: sum(i.qty for i in env.ctx.cart.items),
@@ -103,11 +103,19 @@ def b_views(spec: Any, scope: Scope, path: str) -> Cond:
     if "category" in m:
         if "attribute" in m or "top" in m or "value" in m:
             raise RuleError("use either category or attribute", field=path)
-        pats = [glob_regex(p, f"{path}.category") for p in names(m["category"], f"{path}.category")]
+        names(m["category"], f"{path}.category")
+        match = globs_check(m["category"], f"{path}.category")
+        key = ("views.category", match)
 
         def cat_views(env: Env) -> int:
-            return sum(n for c, n in env.ctx.views.categories.items()
-                       if any(r.match(c) for r in pats))
+            got = env.memo.get(key)
+            if got is None:
+                got = 0
+                for c, n in env.ctx.views.categories.items():
+                    if match(c):
+                        got += n
+                env.memo[key] = got
+            return got
         return leaf("views.category", spec, cat_views, count)
     attr = m.get("attribute")
     if not isinstance(attr, str) or not attr:

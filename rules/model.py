@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from rules.gates import Gate, build_gate
 from rules.tree import Cond
 
 KINDS = ("slot", "popup", "inbox")
@@ -77,6 +78,11 @@ class Placement:
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     url: str = ""
     expires: float | None = None
+    # All qualification checks in one closure, built from the fields above.
+    gate: Gate = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "gate", build_gate(self))
 
 
 @dataclass(frozen=True)
@@ -160,12 +166,30 @@ class RuleSet:
     files: tuple[str, ...] = ()
     segment_conds: Mapping[str, Cond] = field(init=False)
     popup_ids: tuple[str, ...] = field(init=False)
+    _candidates: dict[tuple[str, ...] | None, tuple[Placement, ...]] = field(
+        init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "segment_conds",
                            MappingProxyType({k: s.when for k, s in self.segments.items()}))
         object.__setattr__(self, "popup_ids",
                            tuple(p.id for p in self.placements if p.kind == "popup"))
+        object.__setattr__(self, "_candidates", {})
+
+    def candidates(self, page_slots: list[str] | None) -> tuple[Placement, ...]:
+        """The placements that can matter on a page with these slots (all pop-ups and inbox
+        offers, and slot placements for slots on the page), in priority order. Cached: a
+        shop's pages hold a handful of slot combinations."""
+        key = None if page_slots is None else tuple(page_slots)
+        got = self._candidates.get(key)
+        if got is None:
+            on_page = None if key is None else frozenset(key)
+            got = tuple(p for p in self.placements
+                        if p.kind != "slot" or on_page is None or p.slot in on_page)
+            if len(self._candidates) >= 256:  # odd pages must not grow this without bound
+                self._candidates.clear()
+            self._candidates[key] = got
+        return got
 
     def placement(self, pid: str) -> Placement | None:
         for p in self.placements:

@@ -46,6 +46,34 @@ def glob_regex(pattern: str, field: str) -> re.Pattern[str]:
     return re.compile(fnmatch.translate(pattern))
 
 
+def globs_regex(spec: Any, field: str) -> re.Pattern[str]:
+    """One compiled regex for a glob or a list of globs (matching any of them)."""
+    items = spec if isinstance(spec, list) else [spec]
+    if not items:
+        raise RuleError("expected a glob pattern or a list of them", field=field)
+    for item in items:
+        glob_regex(item, field)
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in items))
+
+
+def globs_check(spec: Any, field: str) -> Check:
+    """A test for text matching a glob or any of a list of globs. Plain text and "prefix*"
+    patterns (the usual ones) skip the regex engine."""
+    items = spec if isinstance(spec, list) else [spec]
+    rx = globs_regex(spec, field)
+    exact = frozenset(p for p in items if not any(ch in p for ch in "*?["))
+    prefixes = tuple(p[:-1] for p in items
+                     if p.endswith("*") and not any(ch in p[:-1] for ch in "*?["))
+    if len(exact) + len(prefixes) == len(items):
+        if not prefixes:
+            return lambda v: v in exact
+        if not exact:
+            return lambda v: type(v) is str and v.startswith(prefixes)
+        return lambda v: type(v) is str and (v in exact or v.startswith(prefixes))
+    match = rx.match
+    return lambda v: type(v) is str and match(v) is not None
+
+
 def regex(pattern: Any, field: str) -> re.Pattern[str]:
     if not isinstance(pattern, str):
         raise RuleError(f"expected a regular expression (text), got {pattern!r}", field=field)
@@ -55,18 +83,70 @@ def regex(pattern: Any, field: str) -> re.Pattern[str]:
         raise RuleError(f"invalid regular expression {pattern!r}: {exc}", field=field) from None
 
 
+def _equals(arg: Any) -> Check:
+    """Equality against a fixed value, specialised at load time (the hot path is plain ==)."""
+    if isinstance(arg, bool):
+        return lambda v: v is arg
+    n = _num(arg)
+    if n is None:  # not a number: only the same value matches
+        return lambda v: v == arg
+    return lambda v: (v == arg and type(v) is not bool) or (type(v) is str and _num(v) == n)
+
+
+def _member(items: list[Any]) -> Check:
+    if all(isinstance(x, str) and _num(x) is None for x in items):
+        texts = frozenset(items)
+        return lambda v: type(v) is str and v in texts
+    tests = [_equals(x) for x in items]
+    return lambda v: any(t(v) for t in tests)
+
+
+def _compare(op: str, n: float) -> Check:
+    # Ints and floats compare directly; anything else (e.g. "42" from a CRM import) is parsed.
+    def gt(v: Any) -> bool:
+        t = type(v)
+        if t is int or t is float:
+            return v > n
+        x = _num(v)
+        return x is not None and x > n
+
+    def gte(v: Any) -> bool:
+        t = type(v)
+        if t is int or t is float:
+            return v >= n
+        x = _num(v)
+        return x is not None and x >= n
+
+    def lt(v: Any) -> bool:
+        t = type(v)
+        if t is int or t is float:
+            return v < n
+        x = _num(v)
+        return x is not None and x < n
+
+    def lte(v: Any) -> bool:
+        t = type(v)
+        if t is int or t is float:
+            return v <= n
+        x = _num(v)
+        return x is not None and x <= n
+
+    return {"gt": gt, "gte": gte, "lt": lt, "lte": lte}[op]
+
+
 def _one(op: str, arg: Any, field: str) -> Check:
-    if op == "eq":
-        return lambda v: v is not None and _same(v, arg)
-    if op == "ne":
-        return lambda v: not _same(v, arg)
+    if op in ("eq", "ne"):
+        same = _equals(arg)
+        if op == "eq":
+            return lambda v: v is not None and same(v)
+        return lambda v: not same(v)
     if op in ("in", "not_in"):
         if not isinstance(arg, list):
             raise RuleError(f"'{op}' needs a list, got {arg!r}", field=field)
-        items = list(arg)
+        member = _member(list(arg))
         if op == "in":
-            return lambda v: v is not None and any(_same(v, x) for x in items)
-        return lambda v: not any(_same(v, x) for x in items)
+            return lambda v: v is not None and member(v)
+        return lambda v: not member(v)
     if op == "contains":
         def contains(v: Any) -> bool:
             if isinstance(v, str):
@@ -81,13 +161,7 @@ def _one(op: str, arg: Any, field: str) -> Check:
         n = _num(arg)
         if n is None:
             raise RuleError(f"'{op}' needs a number, got {arg!r}", field=field)
-        if op == "gt":
-            return lambda v: (x := _num(v)) is not None and x > n
-        if op == "gte":
-            return lambda v: (x := _num(v)) is not None and x >= n
-        if op == "lt":
-            return lambda v: (x := _num(v)) is not None and x < n
-        return lambda v: (x := _num(v)) is not None and x <= n
+        return _compare(op, n)
     if op == "exists":
         if not isinstance(arg, bool):
             raise RuleError(f"'exists' needs true or false, got {arg!r}", field=field)
