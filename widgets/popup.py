@@ -86,9 +86,9 @@ class PopupForm(WidgetParams):
 
 class PopupTrigger(WidgetParams):
     type: Literal["immediate", "delay", "exit_intent", "scroll", "page_views"] = "immediate"
-    seconds: float | None = Field(None, ge=0, le=3600)
-    percent: int | None = Field(None, ge=1, le=100)
-    page_views: int | None = Field(None, ge=1, le=1000)
+    seconds: float | None = Field(default=None, ge=0, le=3600)
+    percent: int | None = Field(default=None, ge=1, le=100)
+    page_views: int | None = Field(default=None, ge=1, le=1000)
 
     @property
     def value(self) -> str:

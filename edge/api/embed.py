@@ -34,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from edge.api.common import request_head
 from edge.errors import ApiError
 from edge.page import Page, RequestHead
 
@@ -176,19 +177,17 @@ def _slot_names(raw: str) -> tuple[str, ...]:
 
 def page_head(request: Request, page_url: str) -> RequestHead:
     """The embedding page as the personalizer sees it: its URL, the browser's own headers."""
-    from edge.proxy import request_head
-
     parts = urlsplit(page_url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(page_url) > 2048:
         raise ApiError("url: must be the page's absolute http(s) URL", field="url")
-    head = request_head(request.scope)
+    head = request_head(request)
     return replace(head, method="GET", path=parts.path or "/", query=parts.query,
                    scheme=parts.scheme, host=parts.netloc)
 
 
 def page_facts(params: Mapping[str, str]) -> dict[str, str]:
     """``f.page-type=product&f.product=SKU`` → {"page-type": "product", "product": "SKU"}."""
-    facts = {}
+    facts: dict[str, str] = {}
     for key, value in params.items():
         if key.startswith("f.") and 0 < len(key) <= 66 and len(facts) < 32:
             facts[key[2:]] = value[:512]

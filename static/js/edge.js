@@ -387,15 +387,6 @@
     }), { passive: true });
   }
 
-  function pageViewsThisVisit() {
-    try {
-      var n = (parseInt(w.sessionStorage.getItem('edge_pv') || '0', 10) || 0) + 1;
-      w.sessionStorage.setItem('edge_pv', String(n));
-      return n;
-    } catch (e) { return 0; }
-  }
-  var visitPages = 0;
-
   function armPopup(p) {
     if (p.__edgeArmed) return;
     p.__edgeArmed = true;
@@ -405,9 +396,8 @@
     if (trigger === 'delay') setTimeout(show, Math.max(0, value || 0) * 1000);
     else if (trigger === 'scroll') onScrollDepth(value || 50, show);
     else if (trigger === 'exit_intent') exitCallbacks.push(show);
-    // page_views is checked by the edge before it offers the pop-up; counting here too keeps
-    // pages served from a cache from showing it early.
-    else if (trigger === 'page_views') { if (!visitPages || visitPages >= (value || 0)) show(); }
+    // page_views (like immediate) opens at once: the edge offers it only from the N-th page
+    // view of the visit, which it knows and the browser does not.
     else show();
   }
 
@@ -617,7 +607,6 @@
   var start = guard(function () {
     var early = Array.isArray(w.edge) ? w.edge : [];
     w.edge = api;
-    visitPages = pageViewsThisVisit();
     d.addEventListener('click', guard(onClick), true);
     d.addEventListener('click', guard(onInboxClick));
     d.addEventListener('submit', guard(onSubmit), true);
