@@ -122,7 +122,11 @@ def check(data: bytes, start: int = 0, end: int | None = None, stop: bytes | Non
             if stop is not None and not stack and name == stop:
                 return None, m.start(), m.end()
             return f"end tag </{name.decode()}> does not match", 0, 0
-        elif kind == "c" or kind == "b":
+        elif kind == "c":
+            text = m.group(0)
+            if not (text.endswith((b"-->", b"--!>")) or text in (b"<!-->", b"<!--->")):
+                return "a comment is not closed", 0, 0
+        elif kind == "b":
             if not m.group(0).endswith(b">"):
                 return "a comment is not closed", 0, 0
         elif kind == "ra" or kind == "rx":

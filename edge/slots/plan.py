@@ -130,7 +130,7 @@ def _refusal(body: bytes, c: Candidate, found: list | None) -> str | Occurrence:
         return "not an element: inside a comment, raw text, template or attribute value"
     if len(found) != 1 or (found[0].tag or "").encode("latin-1", "replace") != c.tag:
         return "the parser does not build this element as written"
-    why = context(found[0])
+    why = scan.REFUSED.get(c.tag) or context(found[0])
     if why is not None:
         return why
     why, end = scan.content(body, c)

@@ -56,8 +56,8 @@ def keyed(tree: LexborHTMLParser) -> dict[int, list[LexborNode]]:
 
 def unlocated(tree: LexborHTMLParser) -> list[str]:
     """Slot names of elements with data-edge-slot whose start tag the byte scan did not find."""
-    return [n.attributes.get("data-edge-slot") or ""
-            for n in tree.css(f"[data-edge-slot]:not([{KEY}])")]
+    names = (n.attributes.get("data-edge-slot") for n in tree.css(f"[data-edge-slot]:not([{KEY}])"))
+    return [name for name in names if name]
 
 
 def context(node: LexborNode) -> str | None:
@@ -91,7 +91,28 @@ def _clear(tree: LexborHTMLParser, filled: set[str]) -> str:
     return tree.html or ""
 
 
+def _clean(probe: bytes, which: str) -> str:
+    node = LexborHTMLParser(b"<body>" + probe).css_first(f'[{PROBE}="{which}"]')
+    assert node is not None
+    return node.html or ""
+
+
+# How each probe looks when nothing around it interferes.
+_CLEAN = {"s": _clean(SLOT_PROBE, "s"), "e": _clean(END_PROBE, "e")}
+
+
+def _probe_html(root: LexborNode) -> str:
+    # Elements in the probe that the probe did not write are copies of formatting elements
+    # left open on the page (the parser reopens them in any new content): harmless, unwrapped.
+    for node in reversed(root.css("*")):
+        if PROBE not in node.attributes:
+            node.unwrap()
+    return root.html or ""
+
+
 def _probes_in_place(tree: LexborHTMLParser, filled: Iterable[int], end: bool) -> bool:
+    """Every slot probe is a child of its slot, the end probe is in the body, and each probe
+    came out of the parser exactly as written (nothing closed, moved or ignored in it)."""
     nodes = keyed(tree)
     for i in filled:
         found = nodes.get(i)
@@ -100,9 +121,12 @@ def _probes_in_place(tree: LexborHTMLParser, filled: Iterable[int], end: bool) -
         child = found[0].css_first(f'[{PROBE}="s"]')
         if child is None or child.parent is None or child.parent.attributes.get(KEY) != str(i):
             return False
+        if _probe_html(child) != _CLEAN["s"]:
+            return False
     if end:
         probe = tree.css_first(f'[{PROBE}="e"]')
-        if probe is None or context(probe) is not None:
+        if (probe is None or context(probe) is not None
+                or _probe_html(probe) != _CLEAN["e"]):
             return False
         p = probe.parent
         while p is not None and p.tag != "body":

@@ -77,8 +77,10 @@ def test_body_end_injection_keeps_every_tree(tests: list[TreeTest]) -> None:
         if got != expected:
             failures.append(f"{t.id} {t.data!r}\n{expected}\n--- got ---\n{got}")
     print("\nhtml5lib corpus, body end:", dict(counts))
-    # Refusals are documents that end inside script/plaintext/template/frameset and the like.
-    assert counts["injected"] > 0.7 * (counts["total"] - counts["skipped: fragment test"])
+    # Refusals: documents that end inside script, plaintext, template, frameset, select, foreign
+    # content, a table, a button, ... where the probe (div, p, a, list, form, table) would not
+    # come out as written. Most of these test documents are made to be broken that way.
+    assert counts["injected"] > 0.6 * (counts["total"] - counts["skipped: fragment test"])
     assert not failures, f"{len(failures)} trees changed:\n" + "\n\n".join(failures[:5])
 
 
