@@ -154,11 +154,11 @@ async def _rows(source: Iterable[Any] | AsyncIterable[Any], fmt: str,
     n = 0
     async for item in lines():
         n += 1
+        if isinstance(item, dict):  # already parsed (seeding): any format
+            yield n, item
+            continue
         if fmt == "dicts":
-            if isinstance(item, dict):
-                yield n, item
-            else:
-                report.bad(n, "row: must be an object")
+            report.bad(n, "row: must be an object")
             continue
         text = item.decode("utf-8", "replace") if isinstance(item, bytes) else str(item)
         text = text.strip("\r\n")

@@ -7,6 +7,7 @@ merges) and ``edge.store.imports`` (contacts).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -14,7 +15,9 @@ from redis.exceptions import RedisError
 
 from edge.errors import StoreError
 from edge.store import keys
-from edge.store.profile import Profile
+from edge.store.profile import Profile, pack
+
+log = logging.getLogger("edge.store")
 
 _LIST_PARTS = {"views", "pviews", "buys", "forms", "events"}
 _HASH_PARTS = {"p", "attrs", "consents", "prefs", "facts", "exp", "cart", "place", "agg", "inbox",
@@ -40,9 +43,28 @@ class Store:
         self.events = EventWriter(redis, settings) if settings is not None else None
 
     async def record_page_view(self, visitor: Any, page: Any, title: str = "") -> None:
-        """Record a proxied HTML page view for ``visitor`` (an ``identity.Visitor``)."""
-        if self.events is not None:
+        """Record a proxied HTML page view for ``visitor`` (an ``identity.Visitor``).
+
+        Runs off the response path, so it logs a failure instead of raising."""
+        if self.events is None:
+            return
+        try:
             await self.events.record_page_view(visitor, page, title)
+        except Exception as exc:  # Redis down: the page was served; the view is lost
+            log.warning("page view not recorded for %s: %r", getattr(visitor, "id", "?"), exc)
+
+    async def assign_experiment(self, profile_id: str, experiment: str, variant: str) -> str:
+        """Keep a visitor's variant; the first assignment wins. Returns the kept variant."""
+        key = keys.profile_key(profile_id, "exp")
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(key, experiment, variant)
+            pipe.hget(key, experiment)
+            _, kept = await pipe.execute()
+        return kept.decode() if kept else variant
+
+    async def set_inbox(self, profile_id: str, offer_id: str, state: dict[str, Any]) -> None:
+        """Store an inbox offer's state for the visitor (e.g. {"status": "read", "ts": ...})."""
+        await self.redis.hset(keys.profile_key(profile_id, "inbox"), offer_id, pack(state))
 
     async def load(self, profile_id: str) -> Profile:
         """The profile, read in one pipelined round trip. An unknown id is an empty profile."""

@@ -7,7 +7,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.connection import ConnectionPool, UnixDomainSocketConnection
 
 from edge.store import keys
-from edge.store.identity import Identity
+from edge.store.identity import Identity, Visitor
 from edge.store.imports import Contact, save_contact
 from edge.store.profile import Profile
 from edge.store.server import RedisHandle
@@ -95,3 +95,20 @@ def test_profile_from_broken_stored_values_is_tolerant() -> None:
     assert profile.page_views == [] and profile.cart == [{"sku": "A"}]
     assert profile.placements["p"].seen.lifetime == 2 and list(profile.placements) == ["p"]
     assert profile.to_json()["known"] is True
+
+
+async def test_experiment_assignments_and_inbox_state(store: Store) -> None:
+    assert await store.assign_experiment("v1", "hero-test", "b") == "b"
+    assert await store.assign_experiment("v1", "hero-test", "a") == "b"  # the first one stays
+    await store.set_inbox("v1", "offer-1", {"status": "read", "ts": 5})
+    profile = await store.load("v1")
+    assert profile.experiments == {"hero-test": "b"}
+    assert profile.inbox == {"offer-1": {"status": "read", "ts": 5}}
+
+
+async def test_recording_a_page_view_never_raises(tmp_path: Any, caplog: Any) -> None:
+    dead = aioredis.from_url(f"unix://{tmp_path}/none.sock", socket_connect_timeout=0.2)
+    store = Store(dead, make_settings())
+    await store.record_page_view(Visitor(id="v1", visitor_id="v1"), "https://shop.test/", "Home")
+    assert "page view not recorded for v1" in caplog.text
+    await dead.aclose()
