@@ -12,12 +12,13 @@ that shows every sub-condition with its expected and actual value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from rules import history as _history
 from rules.errors import RuleError
-from rules.ops import compile_ops, globs_check, regex
+from rules.ops import Check, compile_ops, globs_check, regex
 from rules.tree import WEEKDAYS, Cond, Env, Getter, Namespace, Scope, generate, segment_expr
 from rules.tree import all_of as _all
 from rules.tree import leaf as _leaf
@@ -79,6 +80,11 @@ def _b_not(spec: Any, scope: Scope, path: str) -> Cond:
 
 # --- page and session --------------------------------------------------------------------
 
+def _searcher(rx: re.Pattern[str]) -> Check:
+    search = rx.search
+    return lambda v: search(v) is not None
+
+
 def _b_page(spec: Any, scope: Scope, path: str) -> Cond:
     parts = []
     for key, value in _mapping(spec, path).items():
@@ -92,8 +98,7 @@ def _b_page(spec: Any, scope: Scope, path: str) -> Cond:
             rx = regex(value, p)
             getter = ((lambda env: env.ctx.page.url) if key == "url_regex"
                       else (lambda env: env.ctx.page.path))
-            parts.append(_leaf(f"page.{key}", value, getter,
-                               lambda v, rx=rx: rx.search(v) is not None,
+            parts.append(_leaf(f"page.{key}", value, getter, _searcher(rx),
                                f"ctx.page.{key.removesuffix('_regex')}"))
         elif key in ("type", "page_type"):
             kinds = frozenset(_names(value, p))
@@ -152,22 +157,25 @@ def _dig(d: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
     return cur
 
 
+def _attr_getter(source: str, keys: tuple[str, ...]) -> Getter:
+    if len(keys) == 1:
+        k = keys[0]
+        if source == "profile":
+            return lambda env: env.ctx.profile.get(k)
+        return lambda env: env.ctx.preferences.get(k)
+    if source == "profile":
+        return lambda env: _dig(env.ctx.profile, keys)
+    return lambda env: _dig(env.ctx.preferences, keys)
+
+
 def _attrs(source: str) -> Callable[[Any, Scope, str], Cond]:
     def build(spec: Any, scope: Scope, path: str) -> Cond:
         parts = []
         for key, value in _mapping(spec, path).items():
             keys = tuple(str(key).split("."))
-            if len(keys) == 1:
-                k = keys[0]
-                getter: Getter = ((lambda env, k=k: env.ctx.profile.get(k)) if source == "profile"
-                                  else (lambda env, k=k: env.ctx.preferences.get(k)))
-                src, consts = f"ctx.{source}.get({{0}})", (k,)
-            else:
-                getter = ((lambda env, keys=keys: _dig(env.ctx.profile, keys))
-                          if source == "profile"
-                          else (lambda env, keys=keys: _dig(env.ctx.preferences, keys)))
-                src, consts = f"{{0}}(ctx.{source}, {{1}})", (_dig, keys)
-            parts.append(_leaf(f"{source}.{key}", value, getter,
+            src, consts = ((f"ctx.{source}.get({{0}})", (keys[0],)) if len(keys) == 1
+                           else (f"{{0}}(ctx.{source}, {{1}})", (_dig, keys)))
+            parts.append(_leaf(f"{source}.{key}", value, _attr_getter(source, keys),
                                compile_ops(value, f"{path}.{key}"), src, consts))
         return _all(source, spec, parts)
     return build
@@ -222,10 +230,11 @@ def _b_time(spec: Any, scope: Scope, path: str) -> Cond:
                     days.add(d)
                 else:
                     raise RuleError(f"weekday {d!r}: use mon…sun or 0 (Monday)…6", field=p)
+            names = frozenset(WEEKDAYS[d] for d in days)
             parts.append(_leaf("time.weekday", value,
                                lambda env: (None if env.ctx.weekday is None
                                             else WEEKDAYS[env.ctx.weekday]),
-                               lambda v, days=frozenset(WEEKDAYS[d] for d in days): v in days))
+                               names.__contains__))
         else:
             raise RuleError("unknown time field (known: hour, weekday)", field=p)
     return _all("time", spec, parts)

@@ -21,9 +21,10 @@ a default, so a JSON object only needs what a rule looks at. Schema (JSON keys =
       "cart": {"items": [{"sku": "SKU-1", "qty": 2, "price": 99.0}], "value": 198.0},
       "views": {"categories": {"shoes/running": 4},
                 "attributes": {"rooms": {"3": 12, "2": 4}}},
-      "placements": {"promo_x": {"seen":    {"visit": 1, "day": 1, "lifetime": 4, "last": 1763899000},
-                                 "clicked": {"visit": 0, "day": 0, "lifetime": 1, "last": 1763000000},
-                                 "closed":  {"visit": 0, "day": 0, "lifetime": 0, "last": null}}},
+      "placements": {"promo_x": {                # counts per visit/today/ever, last = epoch
+          "seen":    {"visit": 1, "day": 1, "lifetime": 4, "last": 1763899000},
+          "clicked": {"visit": 0, "day": 0, "lifetime": 1, "last": 1763000000},
+          "closed":  {"visit": 0, "day": 0, "lifetime": 0, "last": null}}},
       "newsletter": false,
       "experiments": {"hero_test": "b"}       # assignments the edge stored (optional)
     }

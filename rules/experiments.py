@@ -70,7 +70,7 @@ def after_weights(exp: Experiment, counters: Counters | None = None, *,
     variants = _normalise(test)
     a = exp.after
     if a.mode == "winner":
-        winner = a.winner
+        winner: str | None = a.winner
         if winner == "auto":
             winner = _best(exp, counters, draws)
         if winner is not None:

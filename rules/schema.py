@@ -4,13 +4,22 @@ names its file, rule and field."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from rules.conditions import Scope, compile_condition
 from rules.errors import RuleError
-from rules.model import (CONTROL, KINDS, TRIGGERS, After, Caps, Experiment, Placement, Trigger,
-                         Variant)
+from rules.model import (
+    CONTROL,
+    KINDS,
+    TRIGGERS,
+    After,
+    Caps,
+    Experiment,
+    Placement,
+    Trigger,
+    Variant,
+)
 
 MAX_VARIANTS = 4
 _MISSING = object()
@@ -87,7 +96,7 @@ class Reader:
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return float(v)
         if isinstance(v, date) and not isinstance(v, datetime):
-            v = datetime.combine(v, time(0), tzinfo=timezone.utc)
+            v = datetime.combine(v, time(0), tzinfo=UTC)
         if isinstance(v, str):
             try:
                 v = datetime.fromisoformat(v)
@@ -96,7 +105,7 @@ class Reader:
         if not isinstance(v, datetime):
             raise self.error(f"expected an ISO date-time, got {v!r}", key)
         if v.tzinfo is None:  # a date-time without offset is taken as UTC
-            v = v.replace(tzinfo=timezone.utc)
+            v = v.replace(tzinfo=UTC)
         return v.timestamp()
 
     def condition(self, key: str, scope: Scope) -> Any:
@@ -114,7 +123,7 @@ def read_experiment(r: Reader) -> Experiment:
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_VARIANTS:
         raise r.error(f"give 1 to {MAX_VARIANTS} variants (plus an optional control)",
                       "variants")
-    variants = []
+    variants: list[Variant] = []
     for i, v in enumerate(raw):
         f = f"variants[{i}]"
         if not isinstance(v, Mapping):
@@ -187,8 +196,11 @@ def _caps(r: Reader) -> Caps:
     c = r.mapping("caps")
     cr = Reader(c, r.file, r.rule)
     cr.only(("visit", "day", "lifetime", "stop_after_close", "stop_after_click"), "caps.")
-    return Caps(*(cr.count(k, None, field=f"caps.{k}") for k in ("visit", "day", "lifetime")),
-                cr.flag("stop_after_close"), cr.flag("stop_after_click"))
+    return Caps(visit=cr.count("visit", None, field="caps.visit"),
+                day=cr.count("day", None, field="caps.day"),
+                lifetime=cr.count("lifetime", None, field="caps.lifetime"),
+                stop_after_close=cr.flag("stop_after_close"),
+                stop_after_click=cr.flag("stop_after_click"))
 
 
 def _trigger(r: Reader) -> Trigger:

@@ -82,7 +82,8 @@ def test_after_winner_explicit_and_auto() -> None:
     assert after_weights(rules({"mode": "winner", "winner": "a", "share": 0.8})
                          .experiments["e"]) == pytest.approx({"a": 0.8, "b": 0.2})
     auto = rules({"mode": "winner", "share": 0.9, "min_samples": 100}).experiments["e"]
-    assert after_weights(auto) == pytest.approx({"a": 0.25, "b": 0.75})  # no counters yet: test weights
+    # No counters yet: the test weights stay.
+    assert after_weights(auto) == pytest.approx({"a": 0.25, "b": 0.75})
     assert after_weights(auto, COUNTS) == pytest.approx({"a": 0.1, "b": 0.9})
 
 
