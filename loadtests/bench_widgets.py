@@ -41,8 +41,8 @@ def main() -> None:
     registry = WidgetRegistry.create()
     # Params are validated once, when rules load.
     placements = [("banner", registry.parse_params("banner", BANNER)),
-                  ("advisor", registry.parse_params("advisor", ADVISOR)),
-                  ("recs", registry.parse_params("recs", FRAME))]
+                  ("advisor_card", registry.parse_params("advisor_card", ADVISOR)),
+                  ("recommendations", registry.parse_params("recommendations", FRAME))]
     visitor = known_contact(catalog)
     skus = [p.sku for p in catalog]
     contexts = [build_context(language="pl", catalog=catalog, signals=signals, visitor=visitor,

@@ -6,6 +6,7 @@ Params::
     contact: {name, role, phone, email, photo}
     title: {pl: "...", en: "..."}       overrides "Your advisor"
     default_country_code: "48"          for national phone numbers without a prefix
+    show_photo, show_phone, show_email  (true) switch parts of the card off
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class AdvisorParams(WidgetParams):
     title: dict[str, str] = Field(default_factory=dict)
     contact_title: dict[str, str] = Field(default_factory=dict)
     default_country_code: str | None = Field(None, pattern=r"^\+?[0-9]{1,3}$")
+    show_photo: bool = True
+    show_phone: bool = True
+    show_email: bool = True
 
 
 def _person(data: Mapping[str, Any] | None) -> dict[str, str] | None:
@@ -45,7 +49,8 @@ def _person(data: Mapping[str, Any] | None) -> dict[str, str] | None:
 
 
 class AdvisorWidget(Widget[AdvisorParams]):
-    name = "advisor"
+    name = "advisor_card"
+    aliases = ("advisor",)
     params_model = AdvisorParams
 
     def render(self, ctx: RenderContext, params: AdvisorParams) -> str | None:
@@ -62,15 +67,15 @@ class AdvisorWidget(Widget[AdvisorParams]):
         name = person["name"]
         phone = email = None
         number = normalize_phone(person["phone"], params.default_country_code)
-        if number:
+        if number and params.show_phone:
             phone = {"href": f"tel:{number}", "text": person["phone"],
                      "label": t(lang, "advisor.call", name=name, number=person["phone"])}
         mailto = mailto_url(person["email"])
-        if mailto:
+        if mailto and params.show_email:
             email = {"href": mailto, "text": person["email"],
                      "label": t(lang, "advisor.write", name=name, number=person["email"])}
         return self.templates.render(
             "advisor.html", **self.view(ctx), title=clean_text(title, 200), name=name,
-            role=person["role"], photo=safe_url(person["photo"]),
+            role=person["role"], photo=safe_url(person["photo"]) if params.show_photo else None,
             photo_alt=t(lang, "advisor.photo_alt", name=name), phone=phone, email=email,
         )

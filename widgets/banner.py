@@ -2,7 +2,9 @@
 
 Params (all optional; a banner with nothing to show renders nothing)::
 
-    title, text, cta, image, image_alt, link      base content
+    title, text, cta, image, image_alt, link      base content (also: headline, body, href)
+                                                    "{first_name}" in a text is the visitor's
+                                                    name (Polish: vocative), or is left out
     texts: {pl: {title, text, cta, image_alt}, …}  per-language overrides
     greeting: true                                  "Witaj, Anno!" above the content
     show_loyalty: true                              points and tier, for members
@@ -13,25 +15,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from widgets.base import Widget, WidgetParams
 from widgets.context import RenderContext
-from widgets.greeting import greet
+from widgets.greeting import fill_name, greet
 from widgets.i18n import format_number, t
 from widgets.safety import clean_text, safe_url
 
 
 class BannerTexts(WidgetParams):
-    title: str = ""
-    text: str = ""
+    title: str = Field("", validation_alias=AliasChoices("title", "headline"))
+    text: str = Field("", validation_alias=AliasChoices("text", "body"))
     cta: str = ""
     image_alt: str = ""
 
 
 class BannerParams(BannerTexts):
     image: str = ""
-    link: str = ""
+    link: str = Field("", validation_alias=AliasChoices("link", "href", "url"))
     texts: dict[str, BannerTexts] = Field(default_factory=dict)
     greeting: bool = False
     show_loyalty: bool = False
@@ -72,7 +74,7 @@ class BannerWidget(Widget[BannerParams]):
 
         def pick(field: str, limit: int) -> str:
             value = next((v for s in sources if s is not None and (v := getattr(s, field))), "")
-            return clean_text(value, limit)
+            return clean_text(fill_name(value, ctx.visitor.first_name, lang), limit)
 
         title, text = pick("title", 300), pick("text", 2000)
         image = safe_url(params.image)

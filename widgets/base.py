@@ -47,6 +47,8 @@ P = TypeVar("P", bound=WidgetParams)
 
 class Widget(ABC, Generic[P]):
     name: ClassVar[str]
+    # Other names rules may use for this widget (e.g. a short form).
+    aliases: ClassVar[tuple[str, ...]] = ()
     params_model: ClassVar[type[WidgetParams]]
 
     def __init__(self, templates: Templates) -> None:

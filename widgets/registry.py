@@ -34,9 +34,12 @@ class WidgetRegistry:
     def __init__(self, widgets: Iterable[Widget[Any]], templates: Templates) -> None:
         self.templates = templates
         self._widgets: dict[str, Widget[Any]] = {}
+        self._by_name: dict[str, Widget[Any]] = {}
         for widget in widgets:
-            if widget.name in self._widgets:
-                raise WidgetError(f"two widgets are named {widget.name!r}")
+            for name in (widget.name, *widget.aliases):
+                if name in self._by_name:
+                    raise WidgetError(f"two widgets are named {name!r}")
+                self._by_name[name] = widget
             self._widgets[widget.name] = widget
 
     @classmethod
@@ -46,17 +49,18 @@ class WidgetRegistry:
         return cls(default_widgets(templates), templates)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._widgets
+        return name in self._by_name
 
     def __iter__(self) -> Iterator[Widget[Any]]:
         return iter(self._widgets.values())
 
     def names(self) -> tuple[str, ...]:
+        """Canonical names, in registry order (aliases are accepted by ``get`` too)."""
         return tuple(self._widgets)
 
     def get(self, name: str) -> Widget[Any]:
         try:
-            return self._widgets[name]
+            return self._by_name[name]
         except KeyError:
             raise WidgetError(f"unknown widget {name!r}; known: {', '.join(self._widgets)}"
                               ) from None

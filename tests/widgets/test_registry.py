@@ -24,11 +24,21 @@ class _Boom(Widget[WidgetParams]):
 
 def test_default_widgets_are_an_explicit_ordered_list() -> None:
     templates = Templates()
-    assert [w.name for w in default_widgets(templates)] == ["banner", "advisor", "recs"]
+    assert [w.name for w in default_widgets(templates)] == [
+        "banner", "advisor_card", "recommendations"]
     registry = WidgetRegistry.create()
-    assert registry.names() == ("banner", "advisor", "recs")
-    assert "recs" in registry and "popup" not in registry
+    assert registry.names() == ("banner", "advisor_card", "recommendations")
+    assert "recommendations" in registry and "carousel" not in registry
     assert registry.get("banner").name == "banner"
+
+
+def test_short_aliases_resolve_to_the_same_widget() -> None:
+    registry = WidgetRegistry.create()
+    assert registry.get("recs") is registry.get("recommendations")
+    assert registry.get("advisor") is registry.get("advisor_card")
+    ctx = build_context(visitor={"advisor": {"name": "Ewa"}}, placement={"id": "a"})
+    html = registry.render("advisor", ctx, {})
+    assert html is not None and root(html).get("data-edge-widget") == "advisor_card"
 
 
 def test_duplicate_names_are_refused() -> None:
@@ -49,7 +59,7 @@ def test_unknown_widget_is_an_error_at_lookup_and_none_at_render(
 
 def test_params_are_validated_with_the_field_named() -> None:
     registry = WidgetRegistry.create()
-    with pytest.raises(WidgetError, match="recs: count"):
+    with pytest.raises(WidgetError, match="recommendations: count"):
         registry.parse_params("recs", {"count": 0})
     with pytest.raises(WidgetError, match="mix.0.strategy"):
         registry.parse_params("recs", {"mix": [{"strategy": "random"}]})

@@ -89,9 +89,9 @@ def test_advisor_card(kind: str, registry: WidgetRegistry, catalog: Catalog,
               "contact": {"name": "Biuro obsługi", "phone": "22 100 20 30",
                           "email": "kontakt@example.com"},
               "default_country_code": "48"}
-    html = registry.render("advisor", ctx, params, include_css=False)
+    html = registry.render("advisor_card", ctx, params, include_css=False)
     assert html is not None
-    check_tracking(html, "advisor")
+    check_tracking(html, "advisor_card")
     check_accessible(html)
     assert_inert(html)
     assert root(html).tag == "aside"
@@ -111,13 +111,13 @@ def test_advisor_card(kind: str, registry: WidgetRegistry, catalog: Catalog,
 @pytest.mark.parametrize("kind", ["anonymous", "returning"])
 def test_advisor_card_without_fallback_renders_nothing(kind: str, registry: WidgetRegistry,
                                                        catalog: Catalog) -> None:
-    assert registry.render("advisor", context(kind, catalog=catalog), {}) is None
+    assert registry.render("advisor_card", context(kind, catalog=catalog), {}) is None
 
 
 def test_advisor_with_unusable_contacts_shows_no_links(registry: WidgetRegistry) -> None:
     ctx = context("anonymous", advisor={"name": "Jan", "phone": "ask at desk",
                                         "email": "not-an-email", "photo": "javascript:x"})
-    html = registry.render("advisor", ctx, {}, include_css=False)
+    html = registry.render("advisor_card", ctx, {}, include_css=False)
     assert html is not None and "Jan" in text_of(root(html))
     assert not [el for el in elements(html) if el.tag in ("a", "img")]
 
@@ -126,9 +126,9 @@ def test_advisor_with_unusable_contacts_shows_no_links(registry: WidgetRegistry)
 def test_recommendation_frame(kind: str, registry: WidgetRegistry, catalog: Catalog,
                               signals: Signals) -> None:
     ctx = context(kind, catalog=catalog, signals=signals)
-    html = registry.render("recs", ctx, FRAME, include_css=False)
+    html = registry.render("recommendations", ctx, FRAME, include_css=False)
     assert html is not None
-    check_tracking(html, "recs")
+    check_tracking(html, "recommendations")
     check_accessible(html)
     assert_inert(html)
     expected = recommend(ctx, RecsParams.model_validate(FRAME), context_product(ctx))
@@ -158,11 +158,11 @@ def test_frame_title_per_language(registry: WidgetRegistry, catalog: Catalog,
     for lang, default in (("pl", "Polecamy dla Ciebie"), ("en", "Recommended for you"),
                           ("de", "Empfehlungen für Sie")):
         ctx = context("returning", catalog=catalog, signals=signals, language=lang)
-        html = registry.render("recs", ctx, FRAME, include_css=False)
+        html = registry.render("recommendations", ctx, FRAME, include_css=False)
         assert html is not None
         title = next(el for el in elements(html) if el.tag == "h2")
         assert text_of(title) == default
-        custom = registry.render("recs", ctx, {**FRAME, "title": {"pl": "Dla Ciebie",
+        custom = registry.render("recommendations", ctx, {**FRAME, "title": {"pl": "Dla Ciebie",
                                                                   "en": "For you"}})
         assert custom is not None
         assert text_of(next(el for el in elements(custom) if el.tag == "h2")) == (

@@ -35,7 +35,8 @@ def product_view(product: Product, ctx: RenderContext, show_price: bool) -> dict
 
 
 class RecommendationFrame(Widget[RecsParams]):
-    name = "recs"
+    name = "recommendations"
+    aliases = ("recs",)
     params_model = RecsParams
 
     def render(self, ctx: RenderContext, params: RecsParams) -> str | None:
@@ -48,6 +49,7 @@ class RecommendationFrame(Widget[RecsParams]):
         if len(views) < params.min_count:
             return None
         lang = ctx.language
-        title = clean_text(pick_text(params.title, lang) or t(lang, "recs.title"), 200)
+        texts = {lang: params.title} if isinstance(params.title, str) else params.title
+        title = clean_text(pick_text(texts, lang) or t(lang, "recs.title"), 200)
         return self.templates.render("recs.html", **self.view(ctx), title=title,
                                      label=title or t(lang, "recs.label"), products=views)

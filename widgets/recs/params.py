@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AliasChoices, Field, model_validator
 
 from widgets.base import WidgetParams
 
@@ -49,7 +49,7 @@ DEFAULT_MIX = (MixStep(strategy="viewed_together", count=2),
 
 
 class RecsParams(WidgetParams):
-    count: int = Field(4, ge=1, le=48)
+    count: int = Field(4, ge=1, le=48, validation_alias=AliasChoices("count", "size"))
     # Fewer products than this after filtering: render nothing, the slot keeps its default.
     min_count: int = Field(1, ge=1, le=48)
     mix: tuple[MixStep, ...] = DEFAULT_MIX
@@ -57,7 +57,8 @@ class RecsParams(WidgetParams):
     # Which product the frame is "about": auto = page product, else last viewed, else the
     # most expensive cart item.
     anchor: Literal["auto", "page", "last_viewed", "cart", "none"] = "auto"
-    title: dict[str, str] = Field(default_factory=dict)
+    # Per language ({"pl": ..., "en": ...}) or one text for every language.
+    title: dict[str, str] | str = Field(default_factory=dict)
     show_price: bool = True
 
     @model_validator(mode="after")
