@@ -409,15 +409,19 @@
     e.preventDefault();
     var kind = attr(form, 'data-edge-form-kind');
     var name = attr(form, 'data-edge-form-name');
-    if (kind === 'consent') {
-      var box = form.querySelector('input[type=checkbox]');
-      var granted = !!(box && box.checked);
-      send({ type: 'consent', name: name, granted: granted });
-    } else {
-      var checked = form.querySelector('input[type=radio]:checked,select,input[type=text]');
+    if (kind === 'preference') {
+      var checked = form.querySelector('input[type=radio]:checked,select');
       if (!checked || !checked.value) return;
       send({ type: 'preference', name: name, value: checked.value });
+    } else if (kind === 'signup') {
+      var fields = {};
+      all('input[data-edge-field]', form).forEach(function (input) { fields[input.name] = input.value.slice(0, 254); });
+      send({ type: 'form_submit', form: name, fields: fields });
     }
+    // A consent checkbox (the whole form, or part of a sign-up): unchecked is a refusal.
+    all('input[data-edge-consent]', form).forEach(function (box) {
+      send({ type: 'consent', name: attr(box, 'data-edge-consent'), granted: !!box.checked });
+    });
     flush(false);
     form.hidden = true;
     var thanks = popup.querySelector('[data-edge-thanks]');

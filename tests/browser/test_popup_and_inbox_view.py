@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import html5lib
 import pytest
 
@@ -159,3 +161,31 @@ def test_inbox_json_and_html_escape_everything() -> None:
                                               ("en", "My inbox"), ("fr", "My inbox")])
 def test_inbox_shell_in_the_visitors_language(language: str, button: str) -> None:
     assert button in render_shell(TEMPLATES, language)
+
+
+def test_demo_rule_popups_render_with_their_short_shapes() -> None:
+    import yaml
+
+    path = Path(__file__).resolve().parents[2] / "rules" / "examples" / "demo" / "popups.yaml"
+    popups = {p["id"]: p for p in yaml.safe_load(path.read_text("utf-8"))["placements"]
+              if p.get("kind") == "popup"}
+    exit_html = POPUP.render(ctx(placement="premium_exit"),
+                             POPUP.parse_params(popups["premium_exit"]["params"])) or ""
+    assert "Premium members save 15%" in exit_html and "Join the premium club" in exit_html
+    assert 'href="/premium"' in exit_html and "Join now" in exit_html
+    signup = POPUP.render(ctx(placement="newsletter_signup"),
+                          POPUP.parse_params(popups["newsletter_signup"]["params"])) or ""
+    inputs = {e.get("type"): e for e in dom(signup).iter() if e.tag == "input"}
+    assert inputs["email"].get("name") == "email" and inputs["email"].get("required") is not None
+    assert inputs["checkbox"].get("data-edge-consent") == "marketing"
+    assert 'data-edge-form-kind="signup"' in signup
+    assert 'data-edge-form-name="newsletter_signup"' in signup
+    assert "I agree to receive personalised offers by e-mail." in signup
+
+
+def test_short_question_shape_becomes_a_preference_question() -> None:
+    params = POPUP.parse_params({"title": "Pets?", "question": {
+        "name": "pet", "text": "Do you have a pet?", "choices": ["dog", "cat"]}})
+    assert params.form is not None and params.form.kind == "question"
+    with pytest.raises(WidgetError, match="question"):
+        POPUP.parse_params({"title": "x", "question": {"text": "no consent, no choices"}})

@@ -129,24 +129,50 @@ def test_exit_intent_popup_shows_once_closes_with_esc_and_stays_closed(stack: St
         stack.personalizer.popups = {}
 
 
-def test_popup_form_writes_zero_party_data(stack: Stack, context: Any) -> None:
-    stack.personalizer.popups = {"size-question": {
-        "title": "Your shoe size?", "text": "We will show shoes that fit.",
-        "form": {"kind": "question", "name": "shoe_size", "label": "Pick one",
-                 "choices": ["41", "42", "43"]}, "trigger": {"type": "delay", "seconds": 0.2}}}
+def test_popup_forms_write_zero_party_data_one_dialog_at_a_time(stack: Stack,
+                                                                  context: Any) -> None:
+    stack.personalizer.popups = {
+        "size-question": {
+            "title": "Your shoe size?", "text": "We will show shoes that fit.",
+            "form": {"kind": "question", "name": "shoe_size", "label": "Pick one",
+                     "choices": ["41", "42", "43"]},
+            "trigger": {"type": "delay", "seconds": 0.2}},
+        # the short shapes the demo rules use
+        "newsletter": {
+            "title": "Get 10% off", "body": "Subscribe to our newsletter.",
+            "form": {"field": "email", "submit": "Subscribe"},
+            "question": {"consent": "marketing", "text": "I agree to e-mail offers."}},
+    }
     try:
         page = context.new_page()
         page.goto(stack.edge + "/")
-        dialog = page.get_by_role("dialog", name="Your shoe size?")
-        dialog.wait_for(state="visible")
-        page.get_by_label("42").check()
-        page.get_by_role("button", name="Send").click()
-        page.get_by_text("Thank you!").wait_for(state="visible")
+        signup = page.get_by_role("dialog", name="Get 10% off")
+        signup.wait_for(state="visible")
+        page.wait_for_timeout(400)  # the delayed question is due now, but must wait its turn
+        assert page.locator("[data-edge-popup]:visible").count() == 1
+        signup.get_by_label("E-mail", exact=True).fill("ala@example.com")
+        signup.get_by_label("I agree to e-mail offers.").check()
+        signup.get_by_role("button", name="Subscribe").click()
+        signup.get_by_text("Thank you!").wait_for(state="visible")
+        signup.get_by_role("button", name="Close").click()
+        question = page.get_by_role("dialog", name="Your shoe size?")
+        question.wait_for(state="visible")
+        question.get_by_label("42").check()
+        question.get_by_role("button", name="Send").click()
+        question.get_by_text("Thank you!").wait_for(state="visible")
         vid = _visitor(stack, context)
-        stack.profiles.wait(vid, lambda p: p.preferences.get("shoe_size") == "42",
-                            "the declared shoe size")
-        page.get_by_role("button", name="Close").click()
-        page.locator("[data-edge-popup]").wait_for(state="hidden")
+        profile = stack.profiles.wait(vid, lambda p: p.preferences.get("shoe_size") == "42",
+                                      "the declared shoe size")
+        assert profile.consents["marketing"].granted is True
+        assert profile.forms[0]["form"] == "newsletter"
+        assert profile.forms[0]["fields"] == {"email": "ala@example.com"}
+        page.keyboard.press("Escape")
+        question.wait_for(state="hidden")
+        profile = stack.profiles.wait(
+            vid, lambda p: all(p.placements[k].close.lifetime == 1
+                               for k in ("newsletter", "size-question")
+                               if k in p.placements) and len(p.placements) >= 2,
+            "both closes")
     finally:
         stack.personalizer.popups = {}
 
