@@ -58,7 +58,7 @@ class Product(BaseModel):
 
 async def save_products(redis: aioredis.Redis, products: Iterable[Product]) -> int:
     """Write products (one MULTI) and bump the catalog version. Returns how many were written."""
-    mapping = {p.sku: pack(p.row()) for p in products}
+    mapping: dict[Any, Any] = {p.sku: pack(p.row()) for p in products}
     if not mapping:
         return 0
     async with redis.pipeline(transaction=True) as pipe:
@@ -88,12 +88,12 @@ async def load_catalog(redis: aioredis.Redis) -> list[dict[str, Any]]:
     rows = await redis.hgetall(keys.catalog_key())
     out = []
     for _sku, blob in sorted(rows.items()):
-        product = unpack(blob)
+        product = unpack(blob)  # type: ignore[arg-type]
         if isinstance(product, dict):
             out.append(product)
     return out
 
 
 async def get_product(redis: aioredis.Redis, sku: str) -> dict[str, Any] | None:
-    product = unpack(await redis.hget(keys.catalog_key(), sku))
+    product = unpack(await redis.hget(keys.catalog_key(), sku))  # type: ignore[arg-type]
     return product if isinstance(product, dict) else None

@@ -44,7 +44,8 @@ from edge.store.recs import bestsellers, decay_weight, placement_stats, related
 __all__ = ["EventWriter", "compile_batch", "BatchContext", "related", "bestsellers",
            "placement_stats"]
 
-_K = {part: i + 1 for i, part in enumerate(keys.PROFILE_PARTS)}  # Lua KEYS index (the Lua msgpack reads no bin type: ops are packed without it)
+# Lua KEYS index of each part. (Redis's Lua msgpack reads no bin type: ops are packed without.)
+_K = {part: i + 1 for i, part in enumerate(keys.PROFILE_PARTS)}
 CONVERSION_WINDOW_MS = 30 * 86_400_000
 CO_VIEW_PARTNERS = 10  # a product view pairs with this many latest views of the visit
 MAX_SKEW_MS = 7 * 86_400_000
@@ -116,7 +117,8 @@ def compile_batch(events: list[Any], ctx: BatchContext) -> Plan:
                     shared.append(("zincrby", (keys.co_key("view", other), weight, event.sku)))
                     shared.append(("zremrangebyrank",
                                    (keys.co_key("view", other), 0, -keys.CO_CAP - 1)))
-            shared.append(("zremrangebyrank", (keys.co_key("view", event.sku), 0, -keys.CO_CAP - 1)))
+            shared.append(("zremrangebyrank",
+                           (keys.co_key("view", event.sku), 0, -keys.CO_CAP - 1)))
             visit_skus.insert(0, event.sku)
         elif isinstance(event, AddToCart):
             price = event.price if event.price is not None else ctx.catalog.get(event.sku, {}).get(
@@ -271,4 +273,5 @@ class EventWriter:
                                title: str = "") -> None:
         """Record one proxied HTML page view (called off the response path)."""
         url = page.url if isinstance(page, RequestHead) else page
-        await self.apply(visitor.id, [PageView(type="page_view", url=url[:2048], title=title[:512])])
+        view = PageView(type="page_view", url=url[:2048], title=title[:512])
+        await self.apply(visitor.id, [view])

@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 from edge.page import RequestHead
 from edge.store import keys
 from edge.store.lua import LINK
+from edge.store.profile import text
 from edge.store.signing import (
     LoginClaims,
     new_visitor_id,
@@ -222,7 +223,7 @@ class Identity:
 
     async def _alias_of(self, vid: str) -> str | None:
         value = await self.redis.get(keys.alias_key(vid))
-        return value.decode() if value else None
+        return text(value) if value else None
 
     async def link(self, profile_id: str, contact_id: str | None,
                    email: str | None) -> tuple[str, str]:

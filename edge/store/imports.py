@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from edge.store import keys
 from edge.store.catalog import Product, save_products
-from edge.store.profile import pack
+from edge.store.profile import pack, text
 from edge.store.signing import new_visitor_id
 
 CHUNK = 200
@@ -230,15 +230,15 @@ async def save_contact(redis: aioredis.Redis, contact: Contact) -> str:
     ckey = keys.contact_key(contact.contact_id) if contact.contact_id else None
     ekey = keys.email_key(contact.email) if contact.email else None
     found = await redis.mget([k for k in (ckey, ekey) if k])
-    pid = next((v.decode() for v in found if v), None)
+    pid = next((text(v) for v in found if v), None)
     if pid is None:
         pid = new_visitor_id()
         # claim the index first: two imports of one contact must not make two profiles
         if not await redis.set(ckey or ekey, pid, nx=True):  # type: ignore[arg-type]
-            pid = (await redis.get(ckey or ekey)).decode()  # type: ignore[arg-type, union-attr]
+            pid = text(await redis.get(ckey or ekey))  # type: ignore[arg-type]
     now = int(time.time() * 1000)
     p = keys.profile_key(pid, "p")
-    fields: dict[str, Any] = {"contact": contact.contact_id or contact.email}
+    fields: dict[Any, Any] = {"contact": contact.contact_id or contact.email}
     if contact.email:
         fields["email"] = contact.email
     if contact.advisor:
@@ -254,11 +254,12 @@ async def save_contact(redis: aioredis.Redis, contact: Contact) -> str:
             pipe.hset(keys.profile_key(pid, "attrs"), name, pack(value))
         for name, value in contact.facts.items():
             pipe.hset(keys.profile_key(pid, "facts"), name, pack(value))
-        for name, value in contact.consents.items():
-            if isinstance(value, dict):
-                consent = {"granted": bool(value.get("granted")), "ts": int(value.get("ts") or now)}
+        for name, answer in contact.consents.items():
+            if isinstance(answer, dict):
+                consent = {"granted": bool(answer.get("granted")),
+                           "ts": int(answer.get("ts") or now)}
             else:
-                consent = {"granted": bool(value), "ts": now}
+                consent = {"granted": bool(answer), "ts": now}
             pipe.hset(keys.profile_key(pid, "consents"), name, pack(consent))
         for key in (ckey, ekey):
             if key:

@@ -134,7 +134,11 @@ local function stamp(blob)
 end
 local function mark_known(pid)
   local p = key(pid, 'p')
-  if cid ~= '' then redis.call('HSET', p, 'contact', cid) else redis.call('HSETNX', p, 'contact', email) end
+  if cid ~= '' then
+    redis.call('HSET', p, 'contact', cid)
+  else
+    redis.call('HSETNX', p, 'contact', email)
+  end
   if email ~= '' then redis.call('HSET', p, 'email', email) end
   if ckey ~= '' then redis.call('SET', ckey, pid) end
   if ekey ~= '' then redis.call('SET', ekey, pid) end
@@ -205,7 +209,9 @@ end
 local flat = redis.call('HGETALL', key(anon, 'clk'))
 for i = 1, #flat, 2 do
   local old = tonumber(redis.call('HGET', key(known, 'clk'), flat[i])) or 0
-  if tonumber(flat[i + 1]) > old then redis.call('HSET', key(known, 'clk'), flat[i], flat[i + 1]) end
+  if tonumber(flat[i + 1]) > old then
+    redis.call('HSET', key(known, 'clk'), flat[i], flat[i + 1])
+  end
 end
 flat = redis.call('HGETALL', key(anon, 'agg'))
 for i = 1, #flat, 2 do redis.call('HINCRBYFLOAT', key(known, 'agg'), flat[i], flat[i + 1]) end
@@ -227,7 +233,8 @@ for f, v in pairs(aplace) do
       redis.call('HSET', kplace_key, f .. '|dk', adk, f .. '|d', aplace[f .. '|d'] or 0)
     end
     if anon_newer and aplace[f .. '|vn'] then
-      redis.call('HSET', kplace_key, f .. '|vn', aplace[f .. '|vn'], f .. '|v', aplace[f .. '|v'] or 0)
+      redis.call('HSET', kplace_key, f .. '|vn', aplace[f .. '|vn'],
+                 f .. '|v', aplace[f .. '|v'] or 0)
     end
     local at = tonumber(aplace[f .. '|t']) or 0
     local kt = tonumber(redis.call('HGET', kplace_key, f .. '|t')) or 0
@@ -238,7 +245,9 @@ end
 flat = redis.call('ZRANGE', key(anon, 'likes'), 0, -1, 'WITHSCORES')
 for i = 1, #flat, 2 do
   local old = tonumber(redis.call('ZSCORE', key(known, 'likes'), flat[i])) or 0
-  if tonumber(flat[i + 1]) > old then redis.call('ZADD', key(known, 'likes'), flat[i + 1], flat[i]) end
+  if tonumber(flat[i + 1]) > old then
+    redis.call('ZADD', key(known, 'likes'), flat[i + 1], flat[i])
+  end
 end
 -- histories: both lists, newest first, capped
 for part, cap in pairs(caps) do

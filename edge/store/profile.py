@@ -32,6 +32,11 @@ def pack(value: Any) -> bytes:
     return msgpack.packb(value, use_bin_type=True)
 
 
+def text(value: Any) -> str:
+    """A Redis reply (bytes) as text."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
 def _s(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
@@ -114,9 +119,11 @@ class Profile:
     advisor: Advisor | None = None
     loyalty: Loyalty = Loyalty()
     page_views: list[dict[str, Any]] = field(default_factory=list)  # url, title, duration_ms, ts
-    product_views: list[dict[str, Any]] = field(default_factory=list)  # sku, category, attributes, ts
+    # sku, name, category, price, attributes, ts
+    product_views: list[dict[str, Any]] = field(default_factory=list)
     cart: list[dict[str, Any]] = field(default_factory=list)  # sku, qty, price, ts
-    purchases: list[dict[str, Any]] = field(default_factory=list)  # order_id, value, currency, ts, items
+    # order_id, value, currency, ts, items [{sku, qty, price}]
+    purchases: list[dict[str, Any]] = field(default_factory=list)
     likes: list[str] = field(default_factory=list)  # newest first
     forms: list[dict[str, Any]] = field(default_factory=list)  # form, fields, ts
     custom_events: list[dict[str, Any]] = field(default_factory=list)  # name, params, ts
@@ -190,8 +197,8 @@ class Profile:
             if kind == "cat":
                 categories[rest] = _num(count)
             elif kind == "attr" and "=" in rest:
-                attr, _, value = rest.partition("=")
-                attr_values.setdefault(attr, {})[value] = _num(count)
+                attr, _, attr_value = rest.partition("=")
+                attr_values.setdefault(attr, {})[attr_value] = _num(count)
         likes = raw.get("likes") or []
         return cls(
             id=pid,
@@ -260,7 +267,8 @@ def _placements(fields: dict[str, Any], now_ms: int, visit_no: int) -> dict[str,
         base = f"{placement}|{action}"
         counts = ActionCounts(
             lifetime=_int(value),
-            today=_int(fields.get(base + "|d")) if _s(fields.get(base + "|dk", b"")) == today else 0,
+            today=(_int(fields.get(base + "|d"))
+                   if _s(fields.get(base + "|dk", b"")) == today else 0),
             this_visit=(_int(fields.get(base + "|v"))
                         if _s(fields.get(base + "|vn", b"")) == str(visit_no) else 0),
             last_ts=_int(fields.get(base + "|t")),

@@ -14,6 +14,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from edge.store import keys
+from edge.store.profile import text
 
 HALF_LIFE_S = 30 * 86400
 _EPOCH_S = 1_767_225_600  # 2026-01-01: keeps the weights small for decades
@@ -24,9 +25,9 @@ def decay_weight(now_s: float | None = None) -> float:
     return float(2 ** ((now_s - _EPOCH_S) / HALF_LIFE_S))
 
 
-def _scored(rows: list[tuple[bytes, float]]) -> list[tuple[str, float]]:
+def _scored(rows: Any) -> list[tuple[str, float]]:
     weight = decay_weight()
-    return [(member.decode(), round(score / weight, 6)) for member, score in rows]
+    return [(text(member), round(float(score) / weight, 6)) for member, score in rows]
 
 
 async def related(redis: aioredis.Redis, kind: str, sku: str, n: int) -> list[tuple[str, float]]:
@@ -51,7 +52,7 @@ async def placement_stats(redis: aioredis.Redis) -> dict[str, dict[str, dict[str
     """{placement: {variant: {"impressions", "clicks", "conversions", "closes"}}}.
 
     A placement shown without a variant reports under the variant "-"."""
-    placements = sorted(p.decode() for p in await redis.smembers(keys.STATS_INDEX_KEY))
+    placements = sorted(text(p) for p in await redis.smembers(keys.STATS_INDEX_KEY))
     pipe = redis.pipeline(transaction=False)
     for placement in placements:
         pipe.hgetall(keys.stats_key(placement))
@@ -59,7 +60,7 @@ async def placement_stats(redis: aioredis.Redis) -> dict[str, dict[str, dict[str
     for placement, fields in zip(placements, await pipe.execute(), strict=True):
         variants: dict[str, dict[str, Any]] = {}
         for name, value in fields.items():
-            variant, _, counter = name.decode().rpartition("|")
+            variant, _, counter = text(name).rpartition("|")
             entry = variants.setdefault(
                 variant, {"impressions": 0, "clicks": 0, "conversions": 0, "closes": 0})
             entry[counter] = int(value)

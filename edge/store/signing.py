@@ -10,7 +10,7 @@ server and not only by the browser.
 
 Login token (made by the shop, e.g. with :func:`make_login_token`)::
 
-    <base64url JSON {"cid": contact id, "email": ..., "exp": epoch seconds}>.<HMAC-SHA256, base64url>
+    <base64url JSON {"cid": contact id, "email": ..., "exp": epoch s}>.<HMAC-SHA256, base64url>
 
 signed with ``settings.shop_secret``. Each kind of value signs under its own prefix, so a
 signature made for one can never be replayed as the other.

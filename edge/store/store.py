@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 
 from edge.errors import StoreError
 from edge.store import keys
-from edge.store.profile import Profile, pack
+from edge.store.profile import Profile, pack, text
 
 log = logging.getLogger("edge.store")
 
@@ -60,7 +60,7 @@ class Store:
             pipe.hsetnx(key, experiment, variant)
             pipe.hget(key, experiment)
             _, kept = await pipe.execute()
-        return kept.decode() if kept else variant
+        return text(kept) if kept else variant
 
     async def set_inbox(self, profile_id: str, offer_id: str, state: dict[str, Any]) -> None:
         """Store an inbox offer's state for the visitor (e.g. {"status": "read", "ts": ...})."""
@@ -88,7 +88,7 @@ class Store:
     async def resolve(self, visitor_id: str) -> str:
         """The profile id a cookie's visitor id stands for (itself unless it was merged)."""
         target = await self.redis.get(keys.alias_key(visitor_id))
-        return target.decode() if target else visitor_id
+        return text(target) if target else visitor_id
 
     async def export(self, profile_id: str) -> dict[str, Any] | None:
         """The profile as JSON, with the visitor ids linked to it; None if there is none."""
@@ -97,7 +97,7 @@ class Store:
             return None
         aliases = await self.redis.smembers(keys.profile_key(profile_id, "aliases"))
         data = profile.to_json()
-        data["visitor_ids"] = sorted(a.decode() for a in aliases)
+        data["visitor_ids"] = sorted(text(a) for a in aliases)
         return data
 
     async def delete(self, profile_id: str) -> bool:
@@ -109,10 +109,9 @@ class Store:
         contact, email, fp = await self.redis.hmget(p_key, "contact", "email", "fp")
         aliases = await self.redis.smembers(keys.profile_key(profile_id, "aliases"))
         # Shared index keys go only if they still point here.
-        links = [keys.contact_key(contact.decode()) if contact else None,
-                 keys.email_key(email.decode()) if email else None,
-                 keys.fingerprint_key(fp.decode()) if fp else None]
-        links = [k for k in links if k]
+        links = [key for key in (keys.contact_key(text(contact)) if contact else None,
+                                 keys.email_key(text(email)) if email else None,
+                                 keys.fingerprint_key(text(fp)) if fp else None) if key]
         owned = [k for k, v in zip(links, await self.redis.mget(links) if links else [],
                                    strict=True) if v == profile_id.encode()]
         async with self.redis.pipeline(transaction=True) as pipe:
@@ -120,7 +119,7 @@ class Store:
             for key in owned:
                 pipe.delete(key)
             for alias in aliases:
-                pipe.delete(keys.alias_key(alias.decode()))
+                pipe.delete(keys.alias_key(text(alias)))
             pipe.delete(keys.alias_key(profile_id))
             pipe.delete(*keys.profile_keys(profile_id))
             replies = await pipe.execute()

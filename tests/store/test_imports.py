@@ -87,7 +87,8 @@ async def test_contacts_with_broken_rows(redis: Any) -> None:
 
 
 async def test_contacts_csv(redis: Any) -> None:
-    lines = ["contact_id,email,first_name,advisor_name,points,tier,consent_newsletter,fact_contract",
+    lines = ["contact_id,email,first_name,advisor_name,points,tier,consent_newsletter,"
+             "fact_contract",
              "c-9,eve@example.com,Ewa,Kate,50,bronze,yes,2026-05-01",
              ",,,,,,,"]
     report = await import_contacts(redis, lines, "csv")
