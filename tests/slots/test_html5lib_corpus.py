@@ -12,7 +12,7 @@ import pytest
 
 from edge.slots import SlotPlanner, render
 from tests.slots.html5lib_dat import TreeTest, read_all
-from tests.slots.trees import attr, dump, is_injected, parse
+from tests.slots.trees import dump, is_injected, parse, slot_in
 
 pytestmark = pytest.mark.slow
 
@@ -116,9 +116,7 @@ def test_slot_fill_keeps_every_tree(tests: list[TreeTest]) -> None:
         assert out != body
         scripting = _scripting(t)
 
-        def filled(el: object) -> bool:
-            return attr(el, "data-edge-slot") in fills
-
+        filled = slot_in(fills)
         expected = dump(parse(marked, scripting), clear=filled)
         got = dump(parse(_text(out), scripting), drop=is_injected, clear=filled)
         if got != expected:

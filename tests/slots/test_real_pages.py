@@ -10,7 +10,7 @@ import pytest
 
 from edge.slots import SlotPlanner, has_marker, render
 from edge.slots.tokens import TOKEN, VOID
-from tests.slots.trees import attr, dump, is_injected, parse
+from tests.slots.trees import dump, is_injected, parse, slot_in
 
 pytestmark = pytest.mark.slow
 
@@ -97,9 +97,7 @@ def test_filled_pages_keep_their_tree_outside_the_slots(corpus_dir: Path) -> Non
             continue
         assert out != marked
 
-        def filled(el: object) -> bool:
-            return attr(el, "data-edge-slot") in fills
-
+        filled = slot_in(fills)
         codec = plan.charset or "utf-8"
         before = parse(marked.decode(codec, "replace"), scripting=True)
         after = parse(out.decode(codec, "replace"), scripting=True)

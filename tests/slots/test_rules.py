@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from edge.slots import SlotPlan, SlotPlanner, has_marker, render
-from tests.slots.trees import attr, dump, is_injected, parse
+from tests.slots.trees import dump, is_injected, parse, slot_in
 
 FILL = '<div data-edge-injected="">new</div>'
 
@@ -25,9 +25,7 @@ def assert_same_outside(html: str, fills: dict[str, str], body_end: str = "") ->
     p = plan(body)
     out = render(body, p, fills, body_end, "utf-8")
 
-    def filled(el: object) -> bool:
-        return attr(el, "data-edge-slot") in fills
-
+    filled = slot_in(fills)
     before = dump(parse(html, scripting=True), clear=filled)
     after = dump(parse(out.decode(), scripting=True), drop=is_injected, clear=filled)
     assert before == after

@@ -49,6 +49,13 @@ def attr(el: Element, name: str) -> str | None:
     return el.attrib.get(name)
 
 
+def slot_in(names: object) -> Test:
+    """A test for slot elements (``data-edge-slot``) whose name is in ``names``."""
+    def test(el: Element) -> bool:
+        return isinstance(el.tag, str) and el.attrib.get("data-edge-slot") in names  # type: ignore[operator]
+    return test
+
+
 def is_injected(el: Element) -> bool:
     return isinstance(el.tag, str) and INJECTED in el.attrib
 
