@@ -107,9 +107,8 @@ class Proxy:
 
     async def _begin(self, head: RequestHead) -> Session | None:
         try:
-            return await asyncio.wait_for(
-                self.personalizer.begin(head), self.settings.personalize_timeout
-            )
+            async with asyncio.timeout(self.settings.personalize_timeout):
+                return await self.personalizer.begin(head)
         except Exception:
             log.exception("identifying the visitor failed; serving unpersonalized")
             return None
@@ -211,6 +210,10 @@ class Proxy:
                        headers: list[tuple[bytes, bytes]], head: RequestHead,
                        begin: asyncio.Future[Session | None]) -> None:
         limit = self.settings.max_rewrite_bytes
+        if hdr.get(headers, b"content-length") is not None:
+            # Known and within the limit (checked in _may_rewrite): one read.
+            await self._finish_rewrite(send, await resp.read(), status, headers, head, begin)
+            return
         chunks: list[bytes] = []
         size = 0
         async for chunk in resp.content.iter_any():
@@ -223,7 +226,11 @@ class Proxy:
                             "more_body": True})
                 await _stream(send, resp.content)
                 return
-        raw = b"".join(chunks)
+        await self._finish_rewrite(send, b"".join(chunks), status, headers, head, begin)
+
+    async def _finish_rewrite(self, send: Any, raw: bytes, status: int,
+                              headers: list[tuple[bytes, bytes]], head: RequestHead,
+                              begin: asyncio.Future[Session | None]) -> None:
         session = await begin
         body, extra = await self._personalize(raw, headers, head, status, session)
         if body is raw:
@@ -264,7 +271,8 @@ class Proxy:
                         title=plan.title, charset=charset or "")
             if session is None:
                 return raw, []
-            fills = await asyncio.wait_for(session.fill(page), self.settings.personalize_timeout)
+            async with asyncio.timeout(self.settings.personalize_timeout):
+                fills = await session.fill(page)
             if not fills:
                 return raw, []
             new = render(body, plan, fills.slots, fills.body_end if plan.body_end is not None else "",
