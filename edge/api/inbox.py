@@ -17,28 +17,24 @@ Offers are written by the personalizer from the rules' inbox placements with
 
 from __future__ import annotations
 
-import json
-import logging
 import re
 import time
 from collections.abc import Mapping
 from typing import Any
 
-from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from edge.api.common import api_endpoint, client_ip, read_json, request_head
 from edge.api.embed import with_cors
-from edge.errors import ApiError, StoreError
+from edge.errors import ApiError
 from edge.store import keys
 from edge.store.profile import Profile, pack, unpack
 from widgets.catalog import Catalog
 from widgets.i18n import pick_language
 from widgets.inbox_view import build_inbox, inbox_json
 from widgets.templating import Templates
-
-log = logging.getLogger("edge.api.inbox")
 
 _SKU = re.compile(r"^[^\s|/]{1,128}$")
 _OFFER_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
@@ -67,6 +63,18 @@ async def deliver_offer(redis: Any, profile_id: str, offer_id: str, *,
     if added:
         await _mirror_ttl(redis, profile_id)
     return added
+
+
+async def deliver_decided(redis: Any, profile_id: str, offer: Any,
+                          now_ms: int | None = None) -> bool:
+    """Deliver a ``rules.decision.InboxOffer`` (offer code, language, texts, url, expires in
+    epoch seconds): what the personalizer calls for each offer a decision holds."""
+    expires = getattr(offer, "expires", None)
+    return await deliver_offer(
+        redis, profile_id, str(offer.offer or offer.placement),
+        texts={str(offer.language): {k: str(v) for k, v in dict(offer.texts).items()}},
+        url=str(getattr(offer, "url", "") or ""),
+        expires_ms=int(expires * 1000) if expires else 0, now_ms=now_ms)
 
 
 async def _update_offer(redis: Any, profile_id: str, offer_id: str, field: str,
@@ -117,13 +125,11 @@ def _store(state: Any) -> Any:
 
 
 def _writer(state: Any) -> Any:
-    for name in ("event_writer", "events"):
-        writer = getattr(state, name, None)
-        if writer is not None and hasattr(writer, "apply"):
-            return writer
-    from edge.store.events import EventWriter
+    writer = getattr(_store(state), "events", None)
+    if writer is None:
+        from edge.store.events import EventWriter
 
-    writer = state.event_writer = EventWriter(state.redis, state.settings)
+        writer = state.event_writer = EventWriter(state.redis, state.settings)
     return writer
 
 
@@ -176,9 +182,7 @@ def _language(request: Request, profile: Profile) -> str:
 
 # --- handlers --------------------------------------------------------------------------------
 async def _visitor(request: Request) -> Any:
-    from edge.proxy import request_head
-
-    return await _identity(request.app.state).identify(request_head(request.scope))
+    return await _identity(request.app.state).identify(request_head(request))
 
 
 async def _answer(request: Request, visitor: Any, *, status: int = 200) -> Response:
@@ -203,43 +207,22 @@ async def _answer(request: Request, visitor: Any, *, status: int = 200) -> Respo
                             headers={"cache-control": "private, no-store"})
     for name, value in visitor.set_cookie_headers():
         response.headers.append(name.decode("latin-1"), value.decode("latin-1"))
-    return with_cors(request, response)
-
-
-def _error(request: Request, exc: ApiError) -> Response:
-    return with_cors(request, JSONResponse({"error": exc.message, "field": exc.field},
-                                           status_code=exc.status_code))
-
-
-async def _json_body(request: Request) -> Any:
-    limit = getattr(request.app.state.settings, "max_api_body", 256 * 1024)
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise ApiError(f"body: at most {limit} bytes", status_code=413)
-    try:
-        return json.loads(body or b"null")
-    except ValueError:
-        raise ApiError("body: must be JSON", field="body") from None
+    return response
 
 
 def _handler(action: Any) -> Any:
-    """Wrap an action(request, visitor) with identity, errors and CORS."""
+    """Wrap an action(request, visitor) with identity, rate limit, errors (common) and CORS."""
+    @api_endpoint
+    async def inner(request: Request) -> Response:
+        visitor = await _visitor(request)
+        if request.method != "GET":
+            await _writer(request.app.state).check_rate(client_ip(request), visitor.id, 1)
+        await action(request, visitor)
+        return await _answer(request, visitor)
+
     async def endpoint(request: Request) -> Response:
-        try:
-            visitor = await _visitor(request)
-            if request.method != "GET":
-                await _writer(request.app.state).check_rate(
-                    request.client.host if request.client else None, visitor.id, 1)
-            await action(request, visitor)
-            return await _answer(request, visitor)
-        except ApiError as exc:
-            return _error(request, exc)
-        except (StoreError, RedisError, OSError) as exc:
-            log.warning("inbox unavailable: %s", exc)
-            return with_cors(request, JSONResponse({"error": "the inbox is unavailable"},
-                                                   status_code=503))
+        return with_cors(request, await inner(request))
+
     endpoint.__name__ = getattr(action, "__name__", "endpoint")
     return endpoint
 
@@ -257,7 +240,7 @@ def _sku(value: Any) -> str:
 async def _add(request: Request, visitor: Any) -> None:
     from edge.store.event_models import Like
 
-    body = await _json_body(request)
+    body = await read_json(request)
     sku = _sku(body.get("sku") if isinstance(body, dict) else None)
     catalog = await _catalog(request.app.state)
     if len(catalog) and sku not in catalog:
