@@ -9,6 +9,7 @@ from edge.errors import WidgetError
 from tests.widgets.factories import context
 from tests.widgets.htmlcheck import root, text_of
 from widgets.base import Widget, WidgetParams
+from widgets.catalog import Catalog
 from widgets.context import RenderContext, build_context
 from widgets.registry import WidgetRegistry, default_widgets, render_placement
 from widgets.templating import Templates
@@ -126,3 +127,26 @@ def test_render_without_css_gives_just_the_placement() -> None:
     html = registry.render("banner", build_context(), {"title": "Hi"}, include_css=False)
     assert html is not None and "<style" not in html
     assert root(html).tag == "section"
+
+
+def test_product_cards_follow_a_new_catalog_version() -> None:
+    def shop(name: str) -> Catalog:
+        return Catalog.from_dicts([{"sku": "A", "name": name, "url": "/a", "price": 10,
+                                    "currency": "PLN", "stock": 1}])
+
+    registry = WidgetRegistry.create()
+    params = {"mix": [{"strategy": "new_arrivals"}]}
+    first = registry.render("recommendations", build_context(catalog=shop("Old name")), params)
+    second = registry.render("recommendations", build_context(catalog=shop("New name")), params)
+    assert first is not None and "Old name" in first
+    assert second is not None and "New name" in second and "Old name" not in second
+
+
+def test_shop_can_override_the_product_card(tmp_path: Path) -> None:
+    (tmp_path / "recs_item.html").write_text(
+        '<a href="{{ p.url }}" data-edge-sku="{{ p.sku }}">[{{ p.name }}]</a>', "utf-8")
+    catalog = Catalog.from_dicts([{"sku": "A", "name": "Lamp", "url": "/a", "price": 10,
+                                   "currency": "PLN", "stock": 1}])
+    html = WidgetRegistry.create(str(tmp_path)).render(
+        "recommendations", build_context(catalog=catalog), {"mix": [{"strategy": "new_arrivals"}]})
+    assert html is not None and "[Lamp]" in html

@@ -12,6 +12,10 @@ Params: see :class:`widgets.recs.params.RecsParams`, e.g.::
 
 from __future__ import annotations
 
+from typing import Any
+
+from markupsafe import Markup
+
 from widgets.base import Widget
 from widgets.catalog import Product
 from widgets.context import RenderContext
@@ -20,9 +24,10 @@ from widgets.recs.anchor import context_product
 from widgets.recs.mixer import recommend
 from widgets.recs.params import RecsParams
 from widgets.safety import clean_text, safe_url
+from widgets.templating import Templates
 
 
-def product_view(product: Product, ctx: RenderContext, show_price: bool) -> dict[str, str] | None:
+def product_view(product: Product, ctx: RenderContext, show_price: bool) -> dict[str, Any] | None:
     """Template data for one product; None when its URL is not safe to link to."""
     url = safe_url(product.url)
     if url is None:
@@ -34,16 +39,41 @@ def product_view(product: Product, ctx: RenderContext, show_price: bool) -> dict
             "name": clean_text(product.name, 200), "price": price}
 
 
+# Product cards are the same for every visitor: build each product's view (checked URLs,
+# formatted price) and render its card (``recs_item.html``) once per language and currency;
+# only the frame around the cards is rendered per request.
+CARD_CACHE_SIZE = 8192
+_UNSAFE: dict[str, Any] = {}
+
+
 class RecommendationFrame(Widget[RecsParams]):
     name = "recommendations"
     aliases = ("recs",)
     params_model = RecsParams
 
+    def __init__(self, templates: Templates) -> None:
+        super().__init__(templates)
+        # Keyed by the Product object: a new catalog version brings new objects.
+        self._views: dict[tuple[Product, str, str, bool], dict[str, Any]] = {}
+
+    def _view(self, product: Product, ctx: RenderContext, show_price: bool
+              ) -> dict[str, Any] | None:
+        key = (product, ctx.language, ctx.currency, show_price)
+        view = self._views.get(key)
+        if view is None:
+            view = product_view(product, ctx, show_price) or _UNSAFE
+            if view is not _UNSAFE:
+                view["card"] = Markup(self.templates.render("recs_item.html", p=view))
+            if len(self._views) >= CARD_CACHE_SIZE:
+                self._views.clear()  # old catalog versions go with it
+            self._views[key] = view
+        return None if view is _UNSAFE else view
+
     def render(self, ctx: RenderContext, params: RecsParams) -> str | None:
         anchor = context_product(ctx, params.anchor)
         views = []
         for product in recommend(ctx, params, anchor):
-            view = product_view(product, ctx, params.show_price)
+            view = self._view(product, ctx, params.show_price)
             if view is not None:
                 views.append(view)
         if len(views) < params.min_count:
