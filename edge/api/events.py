@@ -2,7 +2,8 @@
 
 Body ``{"events": [...]}``; the visitor comes from the signed cookie (a new visitor gets one in
 the answer). The batch is size-checked, rate-limited, validated whole, then applied atomically:
-a bad payload is a 4xx and writes nothing.
+a bad payload is a 4xx and writes nothing. Answers carry CORS headers for
+``settings.cors_origins`` (the preflight is ``edge.api.embed``'s).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from edge.api.common import api_endpoint, client_ip, json_response, read_json, request_head
+from edge.api.embed import with_cors
 from edge.errors import ApiError
 from edge.store.event_models import parse_batch
 
 
 @api_endpoint
-async def post_events(request: Request) -> Response:
+async def _post_events(request: Request) -> Response:
     state = request.app.state
     settings = state.settings
     writer = state.store.events
@@ -35,6 +37,11 @@ async def post_events(request: Request) -> Response:
                                               "new_visit": new_visit}},
         headers=visitor.set_cookie_headers(),
     )
+
+
+async def post_events(request: Request) -> Response:
+    # the widget script may post from a shop page not behind the proxy (embed mode)
+    return with_cors(request, await _post_events(request))
 
 
 routes: list[BaseRoute] = [Route("/_edge/api/events", post_events, methods=["POST"])]

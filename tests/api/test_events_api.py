@@ -103,3 +103,19 @@ async def test_placement_feedback_counts_for_experiments(
     assert await placement_stats(redis) == {"hero": {
         "a": {"impressions": 1, "clicks": 0, "conversions": 0, "closes": 0},
         "b": {"impressions": 1, "clicks": 1, "conversions": 1, "closes": 0}}}
+
+
+async def test_answers_carry_cors_headers_for_allowed_origins(redis: Any) -> None:
+    settings = make_settings(cors_origins=("https://shop.example",))
+    transport = httpx.ASGITransport(app=build_app(settings, redis))
+    async with httpx.AsyncClient(transport=transport, base_url="http://edge.test") as client:
+        ok = await client.post(URL, json={"events": [GOOD]},
+                               headers={"origin": "https://shop.example"})
+        bad = await client.post(URL, json={"events": []},
+                                headers={"origin": "https://shop.example"})
+        other = await client.post(URL, json={"events": [GOOD]},
+                                  headers={"origin": "https://evil.example"})
+    assert ok.headers["access-control-allow-origin"] == "https://shop.example"
+    assert bad.status_code == 400
+    assert bad.headers["access-control-allow-credentials"] == "true"
+    assert "access-control-allow-origin" not in other.headers
