@@ -33,7 +33,9 @@ def compile_condition(spec: Any, scope: Scope, path: str = "when") -> Cond:
     root ``test`` is one generated function."""
     cond = build_condition(spec, scope, path)
     ns = Namespace()
-    cond.test = generate([cond.source(ns)], ns, "when")
+    fast = generate([cond.source(ns)], ns, "when")
+    if fast is not None:
+        cond.test = fast
     return cond
 
 

@@ -58,4 +58,22 @@ def build_gate(p: Placement) -> Gate:
     parts += [segment_expr(ns.add(s)) for s in p.segments]
     if p.when is not None:
         parts.append(p.when.source(ns))
-    return generate(parts, ns, "gate")
+    return generate(parts, ns, "gate") or _closure_gate(p, caps)
+
+
+def _closure_gate(p: Placement, caps: Gate | None) -> Gate:
+    """The same checks as closures, for a ``when`` too large to generate code for."""
+    consents, expires, views = p.consents, p.expires, p.trigger.page_views
+    excluded, required, when = p.exclude_segments, p.segments, p.when
+
+    def gate(env: Env) -> bool:
+        ctx = env.ctx
+        return (all(ctx.consents.get(c) is True for c in consents)
+                and (expires is None or ctx.now < expires)
+                and (caps is None or caps(env))
+                and (views is None or ctx.session.page_views >= views)
+                and not any(env.segment(s) for s in excluded)
+                and all(env.segment(s) for s in required)
+                and (when is None or when.test(env)))
+
+    return gate

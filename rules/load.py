@@ -143,6 +143,15 @@ def _check_cycles(segs: list[tuple[str, int, Mapping[str, Any]]]) -> None:
 def parse_documents(docs: Iterable[Document]) -> RuleSet:
     """Validate and compile parsed rule files (``(file name, data)`` pairs)."""
     docs = list(docs)
+    try:
+        return _parse(docs)
+    except RecursionError:
+        # Rules nested thousands deep, or a YAML alias that refers to itself.
+        raise RuleError("conditions are nested too deeply (or refer to themselves)",
+                        file=docs[0][0] if len(docs) == 1 else None) from None
+
+
+def _parse(docs: list[Document]) -> RuleSet:
     entries = _entries(docs)
 
     groups = {e["id"]: Group(e["id"], name, str(e.get("description", "")))

@@ -107,8 +107,12 @@ class Namespace:
         return name
 
 
-def generate(parts: list[str], ns: Namespace, name: str = "test") -> Test:
-    """One function ``env -> bool`` that ands ``parts`` (expressions from :meth:`source`).
+MAX_SOURCE = 20000  # characters; past this (absurdly nested rules) closures are used
+
+
+def generate(parts: list[str], ns: Namespace, name: str = "test") -> Test | None:
+    """One function ``env -> bool`` that ands ``parts`` (expressions from :meth:`source`),
+    or None when the expression is too large or nested for the compiler.
 
     Why: a condition tree of closures costs three Python calls per leaf; one generated
     function with the leaves' getters inlined costs one call per leaf and none per and/or.
@@ -116,9 +120,14 @@ def generate(parts: list[str], ns: Namespace, name: str = "test") -> Test:
     every value from a rule file is passed in as a constant from ``ns``.
     """
     body = " and ".join(parts) if parts else "True"
+    if len(body) > MAX_SOURCE:
+        return None
     code = f"def _{name}(env):\n    ctx = env.ctx\n    return bool({body})\n"
     scope = dict(ns.values)
-    exec(compile(code, f"<rules {name}>", "exec"), scope)  # noqa: S102
+    try:
+        exec(compile(code, f"<rules {name}>", "exec"), scope)  # noqa: S102
+    except (SyntaxError, RecursionError, MemoryError):  # too many nested parentheses
+        return None
     fn: Test = scope[f"_{name}"]
     return fn
 
