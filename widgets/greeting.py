@@ -16,7 +16,6 @@ def greet(first_name: str | None, language: str) -> str:
     return t(language, "greeting.plain")
 
 
-_PLACEHOLDER = re.compile(r"\{first_name\}")
 # Without a usable name, "Picked for you, {first_name}!" becomes "Picked for you!".
 _PLACEHOLDER_WITH_GLUE = re.compile(r"[,\s]*\{first_name\}")
 _LEADING_PLACEHOLDER = re.compile(r"\s*\{first_name\}[,!\s]*")
@@ -33,7 +32,7 @@ def fill_name(text: str, first_name: str | None, language: str) -> str:
         return text
     name = address_name(first_name, language)
     if name:
-        return _PLACEHOLDER.sub(name, text)
+        return text.replace("{first_name}", name)
     leading = _LEADING_PLACEHOLDER.match(text)
     if leading:  # "{first_name}, welcome back" → "Welcome back"
         rest = text[leading.end():]
