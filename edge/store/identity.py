@@ -140,8 +140,11 @@ class Identity:
     async def _identify(self, request: RequestHead, signed: Any) -> Visitor:
         now = time.time()
         claims = self.login_claims(request)
-        fp = fingerprint(request) if self.settings.fingerprint else None
         vid = signed.visitor_id if signed else None
+        # A login without a cookie starts clean: a fingerprint match could be a stranger's
+        # anonymous profile, which must not be merged into this contact.
+        use_fp = self.settings.fingerprint and not (claims and not vid)
+        fp = fingerprint(request) if use_fp else None
         pipe = self.redis.pipeline(transaction=False)
         if vid:
             pipe.get(keys.alias_key(vid))

@@ -206,3 +206,15 @@ async def test_never_raises_on_hostile_headers(identity: Identity) -> None:
     for cookie in hostile:
         visitor = await identity.identify(head(cookie, ua="", ip="not an ip"))
         assert visitor.is_new and not visitor.known
+
+
+async def test_a_login_without_cookie_never_adopts_a_fingerprint_match(
+    identity: Identity, store: Store
+) -> None:
+    stranger = await identity.identify(head())
+    await add_events(store, stranger.id, {"type": "add_to_cart", "sku": "STRANGERS"})
+    token = make_login_token(SHOP_SECRET, "ann")
+    ann = await identity.identify(head(f"edge_login={token}"))  # same traits, no cookie
+    assert ann.known and ann.id != stranger.id
+    assert (await store.load(ann.id)).cart == []
+    assert [line["sku"] for line in (await store.load(stranger.id)).cart] == ["STRANGERS"]

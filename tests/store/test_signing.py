@@ -5,6 +5,8 @@ import json
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from edge.store.signing import (
     make_login_token,
@@ -135,3 +137,9 @@ def test_login_tokens_need_a_secret_and_a_contact() -> None:
     with pytest.raises(ValueError):
         make_login_token("shop", "")
     assert read_login_token("", make_login_token("shop", "c-1")) is None
+
+
+@given(st.text(max_size=300))
+def test_arbitrary_text_is_never_a_valid_cookie_or_token(value: str) -> None:
+    assert read_visitor_cookie(value, [SECRET, OLD], DAY) is None
+    assert read_login_token("shop", value) is None
