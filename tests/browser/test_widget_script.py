@@ -57,6 +57,27 @@ def test_page_view_product_view_and_add_to_cart_reach_the_profile(stack: Stack,
     page.goto(stack.edge + "/ld")  # a product described only by JSON-LD (@graph)
     stack.profiles.wait(vid, lambda p: p.product_views[0].get("sku") == "SKU-3",
                         "the JSON-LD product view")
+    # a tag manager's GA4 push, and the public API for custom web events
+    page.wait_for_function("window.edge && window.edge.version")
+    page.evaluate("""() => {
+        window.dataLayer.push({event: 'add_to_cart',
+                               ecommerce: {items: [{item_id: 'SKU-4', quantity: 3, price: 104}]}});
+        window.edge.track('loan_calculator', {rate: 3.1, months: 24});
+        window.edge.flush();
+    }""")
+    profile = stack.profiles.wait(vid, lambda p: any(c["sku"] == "SKU-4" for c in p.cart),
+                                  "the dataLayer add to cart")
+    assert next(c for c in profile.cart if c["sku"] == "SKU-4")["qty"] == 3
+    profile = stack.profiles.wait(
+        vid, lambda p: any(e["name"] == "loan_calculator" for e in p.custom_events),
+        "the custom event")
+    event = next(e for e in profile.custom_events if e["name"] == "loan_calculator")
+    assert event["params"] == {"rate": 3.1, "months": 24}
+    # refusing the fingerprint consent drops the client signals at once
+    page.evaluate("window.edge.consent('fingerprint', false)")
+    profile = stack.profiles.wait(vid, lambda p: "fingerprint" in p.consents, "the refusal")
+    assert profile.consents["fingerprint"].granted is False
+    assert not any(c["name"] == "edge_fp" for c in context.cookies())
     assert errors == []
 
 
