@@ -137,7 +137,15 @@ class Context:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Context:
-        """Build a context from its JSON form; unknown keys are ignored."""
+        """Build a context from its JSON form; unknown keys are ignored. Raises ValueError
+        naming the problem when a value has the wrong shape."""
+        try:
+            return cls._from_dict(data)
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise ValueError(f"invalid context: {type(exc).__name__}: {exc}") from None
+
+    @classmethod
+    def _from_dict(cls, data: Mapping[str, Any]) -> Context:
         page = dict(data.get("page") or {})
         session = dict(data.get("session") or {})
         utm = {str(k).removeprefix("utm_"): str(v) for k, v in (session.get("utm") or {}).items()}

@@ -35,6 +35,10 @@ def blocked(p: Placement, env: Env) -> str | None:
     for c in p.consents:
         if ctx.consents.get(c) is not True:
             return f"consent {c} not given"
+    if p.starts is not None and ctx.now < p.starts:
+        return "schedule: not started"
+    if p.ends is not None and ctx.now >= p.ends:
+        return "schedule: ended"
     if p.expires is not None and ctx.now >= p.expires:
         return "expired"
     h = ctx.placements.get(p.id)

@@ -45,7 +45,8 @@ class InboxOffer:
 @dataclass(slots=True)
 class Impression:
     """One thing for the edge to count. ``shown`` is False for a control exposure: the
-    visitor qualified but, being in the control arm, saw nothing."""
+    visitor qualified but, being in the control arm, saw nothing. For a pop-up this means
+    "offered": count its ``seen`` history when the widget script reports it opened."""
 
     placement: str
     kind: str

@@ -35,7 +35,8 @@ def _placement(ruleset: RuleSet, p: Placement, env: Env, trace: Trace,
                weights: Mapping[str, Weights] | None) -> dict[str, Any]:
     ctx = env.ctx
     entry: dict[str, Any] = {"id": p.id, "kind": p.kind, "file": p.file,
-                             "priority": p.priority, "group": p.group, "widget": p.widget}
+                             "priority": p.priority, "group": p.group, "widget": p.widget,
+                             "starts": p.starts, "ends": p.ends}
     if p.kind == "slot":
         entry["slot"] = p.slot
     elif p.kind == "popup":

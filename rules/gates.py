@@ -47,6 +47,10 @@ def _caps(p: Placement) -> Gate | None:
 def build_gate(p: Placement) -> Gate:
     ns = Namespace()
     parts = [f"ctx.consents.get({ns.add(c)}) is True" for c in p.consents]
+    if p.starts is not None:
+        parts.append(f"ctx.now >= {ns.add(p.starts)}")
+    if p.ends is not None:
+        parts.append(f"ctx.now < {ns.add(p.ends)}")
     if p.expires is not None:
         parts.append(f"ctx.now < {ns.add(p.expires)}")
     caps = _caps(p)
@@ -64,11 +68,14 @@ def build_gate(p: Placement) -> Gate:
 def _closure_gate(p: Placement, caps: Gate | None) -> Gate:
     """The same checks as closures, for a ``when`` too large to generate code for."""
     consents, expires, views = p.consents, p.expires, p.trigger.page_views
+    starts, ends = p.starts, p.ends
     excluded, required, when = p.exclude_segments, p.segments, p.when
 
     def gate(env: Env) -> bool:
         ctx = env.ctx
         return (all(ctx.consents.get(c) is True for c in consents)
+                and (starts is None or ctx.now >= starts)
+                and (ends is None or ctx.now < ends)
                 and (expires is None or ctx.now < expires)
                 and (caps is None or caps(env))
                 and (views is None or ctx.session.page_views >= views)

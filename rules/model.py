@@ -78,6 +78,9 @@ class Placement:
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     url: str = ""
     expires: float | None = None
+    # Schedule (epoch seconds): shown from ``starts`` on and before ``ends``.
+    starts: float | None = None
+    ends: float | None = None
     # All qualification checks in one closure, built from the fields above.
     gate: Gate = field(init=False, repr=False, compare=False)
 

@@ -175,7 +175,8 @@ def _read_after(r: Reader, variants: list[Variant]) -> After:
 
 
 _COMMON = ("id", "kind", "description", "priority", "when", "segments", "exclude_segments",
-           "consents", "caps", "group", "experiment", "widget", "params", "variant_params")
+           "consents", "caps", "group", "experiment", "widget", "params", "variant_params",
+           "starts", "ends")
 _BY_KIND = {"slot": ("slot",), "popup": ("trigger",), "inbox": ("offer", "texts", "url",
                                                                   "expires")}
 
@@ -268,8 +269,11 @@ def read_placement(r: Reader, order: int, scope: Scope,
     else:
         fields.update(offer=r.text("offer"), texts=_texts(r), url=r.text("url", ""),
                       expires=r.timestamp("expires"))
+    starts, ends = r.timestamp("starts"), r.timestamp("ends")
+    if starts is not None and ends is not None and ends <= starts:
+        raise r.error("ends must be after starts", "ends")
     return Placement(
-        id=r.rule, kind=kind, file=r.file, order=order, priority=priority,
+        id=r.rule, starts=starts, ends=ends, kind=kind, file=r.file, order=order, priority=priority,
         when=r.condition("when", scope), segments=r.names("segments"),
         exclude_segments=r.names("exclude_segments"), consents=r.names("consents"),
         caps=_caps(r), group=r.text("group", None), experiment=exp, widget=widget,

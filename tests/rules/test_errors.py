@@ -96,6 +96,8 @@ BAD = [
     ("a.yaml", "segments: [{id: s, when: {any: []}}]", "a.yaml", "s", "when.any", "non-empty"),
     ("a.yaml", "segments: [{id: s, when: {newsletter: yes please}}]", "a.yaml", "s",
      "when.newsletter", "true or false"),
+    ("a.yaml", "placements: [{id: p, slot: h, widget: b, starts: 2026-02-01, ends: 2026-01-01}]",
+     "a.yaml", "p", "ends", "after starts"),
     ("a.yaml", "caps: {popups_per_visit: lots}", "a.yaml", "caps", "popups_per_visit",
      "whole number"),
 ]

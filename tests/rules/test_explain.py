@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from rules import Context, explain, parse_documents
 
 NOW = 1763900000
@@ -74,3 +76,21 @@ def test_explain_reports_caps_reached() -> None:
     assert ex["reason"] == "cap: closed before" and ex["outcome"] == "cap: closed before"
     assert ex["checks"]["caps"]["stop_after_close"] == {"closed": 1, "held": False}
     assert ex["checks"]["when"]["held"] is True
+
+
+def test_context_from_bad_json_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="invalid context"):
+        Context.from_dict({"session": {"page_views": "many"}})
+    with pytest.raises(ValueError, match="invalid context"):
+        Context.from_dict({"purchases": [{"currency": "PLN"}]})
+
+
+def test_context_round_trips_through_json() -> None:
+    data = {"visitor_id": "v", "now": NOW, "local_time": "2026-11-23T08:15:00+01:00",
+            "page": {"page_type": "home", "slots": ["hero"]},
+            "purchases": [{"value": 10.0, "currency": "PLN", "ts": 1.0}],
+            "placements": {"p": {"seen": {"visit": 1, "day": 1, "lifetime": 2, "last": 5.0}}}}
+    ctx = Context.from_dict(data)
+    assert (ctx.hour, ctx.weekday) == (8, 0)
+    again = Context.from_dict(json.loads(json.dumps(ctx.to_dict())))
+    assert again == ctx
