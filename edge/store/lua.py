@@ -101,6 +101,23 @@ end
 return {vno, new_visit}
 """
 
+# Everything of one profile in one reply: a single msgpack blob parses far faster in Python
+# than hundreds of RESP bulk strings. KEYS: the parts; ARGV[i]: 'h' hash, 'l' list, 'z' zset.
+LOAD = r"""
+local out = {}
+for i, key in ipairs(KEYS) do
+  local kind = ARGV[i]
+  if kind == 'l' then
+    out[i] = redis.call('LRANGE', key, 0, -1)
+  elseif kind == 'z' then
+    out[i] = redis.call('ZREVRANGE', key, 0, -1)
+  else
+    out[i] = redis.call('HGETALL', key)
+  end
+end
+return cmsgpack.pack(out)
+"""
+
 # The shared counters a batch bumps (co-occurrence, popularity, stats), as one command instead of
 # dozens: ops are [command, key, args...] compiled by edge.store.events (never from a client).
 SHARED = r"""

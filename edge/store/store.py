@@ -1,8 +1,9 @@
 """Loading, exporting and deleting profiles.
 
-``Store.load`` is the hot path: one pipelined round trip (no MULTI) that reads every part of a
-profile. Writes go through ``edge.store.events`` (events), ``edge.store.identity`` (links and
-merges) and ``edge.store.imports`` (contacts).
+``Store.load`` is the hot path: one round trip, one script that reads every part of a profile
+(all keys in the profile's hash-tag slot) and answers with one msgpack blob. Writes go through
+``edge.store.events`` (events), ``edge.store.identity`` (links and merges) and
+``edge.store.imports`` (contacts).
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import msgpack
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from edge.errors import StoreError
 from edge.store import keys
+from edge.store.lua import LOAD
 from edge.store.profile import Profile, pack, text
 
 log = logging.getLogger("edge.store")
@@ -24,6 +27,7 @@ _HASH_PARTS = {"p", "attrs", "consents", "prefs", "facts", "exp", "cart", "place
                "clk"}
 # What the load reads: everything but the alias set, which only deletion needs.
 LOAD_PARTS: tuple[str, ...] = tuple(p for p in keys.PROFILE_PARTS if p not in ("aliases",))
+_LOAD_KINDS = ["l" if p in _LIST_PARTS else "z" if p == "likes" else "h" for p in LOAD_PARTS]
 
 
 def is_profile_id(value: str) -> bool:
@@ -39,6 +43,7 @@ class Store:
 
         self.redis = redis
         self.settings = settings
+        self._load = redis.register_script(LOAD)
         # event batches and page views; None without settings (limits and expiry come from them)
         self.events = EventWriter(redis, settings) if settings is not None else None
 
@@ -67,23 +72,23 @@ class Store:
         await self.redis.hset(keys.profile_key(profile_id, "inbox"), offer_id, pack(state))
 
     async def load(self, profile_id: str) -> Profile:
-        """The profile, read in one pipelined round trip. An unknown id is an empty profile."""
+        """The profile, read in one round trip (one script call that returns every part as a
+        single msgpack reply). An unknown id is an empty profile."""
         if not is_profile_id(profile_id):
             return Profile(id=profile_id, stable_id=profile_id)
-        pipe = self.redis.pipeline(transaction=False)
-        for part in LOAD_PARTS:
-            key = keys.profile_key(profile_id, part)
-            if part in _LIST_PARTS:
-                pipe.lrange(key, 0, -1)
-            elif part == "likes":
-                pipe.zrevrange(key, 0, -1)
-            else:
-                pipe.hgetall(key)
         try:
-            replies = await pipe.execute()
+            blob = await self._load(keys=[keys.profile_key(profile_id, p) for p in LOAD_PARTS],
+                                    args=_LOAD_KINDS)
         except RedisError as exc:
             raise StoreError(f"could not load profile {profile_id}: {exc}") from exc
-        return Profile.from_raw(profile_id, dict(zip(LOAD_PARTS, replies, strict=True)))
+        replies = msgpack.unpackb(blob, raw=True)
+        raw: dict[str, Any] = {}
+        for part, reply in zip(LOAD_PARTS, replies, strict=True):
+            if part in _HASH_PARTS:
+                raw[part] = dict(zip(reply[0::2], reply[1::2], strict=True))
+            else:
+                raw[part] = reply
+        return Profile.from_raw(profile_id, raw)
 
     async def resolve(self, visitor_id: str) -> str:
         """The profile id a cookie's visitor id stands for (itself unless it was merged)."""
