@@ -173,8 +173,8 @@ def run(ruleset: RuleSet, ctx: Context, weights: Mapping[str, Weights] | None,
             trace[p.id] = {"outcome": "shown", "shown": True}
             if a is not None:
                 trace[p.id]["assignment"] = a.to_dict()
-    segment = env.segment
-    d.segments = [s for s in ruleset.segment_conds if segment(s)]
+    held, segment = env.segments, env.segment
+    d.segments = [s for s in ruleset.segment_conds if (held[s] if s in held else segment(s))]
     return d
 
 

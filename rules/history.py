@@ -58,10 +58,10 @@ def b_purchases(spec: Any, scope: Scope, path: str) -> Cond:
     parts = []
     if "count" in m:
         parts.append(leaf("purchases.count", m["count"], lambda env: window(env)[0],
-                          compile_ops(m["count"], f"{path}.count")))
+                          compile_ops(m["count"], f"{path}.count"), "{0}(env)[0]", (window,)))
     if "sum" in m:
         parts.append(leaf("purchases.sum", m["sum"], lambda env: window(env)[1],
-                          compile_ops(m["sum"], f"{path}.sum")))
+                          compile_ops(m["sum"], f"{path}.sum"), "{0}(env)[1]", (window,)))
     if "days_since_last" in m:
         parts.append(leaf("purchases.days_since_last", m["days_since_last"], since_last,
                           compile_ops(m["days_since_last"], f"{path}.days_since_last")))
@@ -116,7 +116,7 @@ def b_views(spec: Any, scope: Scope, path: str) -> Cond:
                         got += n
                 env.memo[key] = got
             return got
-        return leaf("views.category", spec, cat_views, count)
+        return leaf("views.category", spec, cat_views, count, "{0}(env)", (cat_views,))
     attr = m.get("attribute")
     if not isinstance(attr, str) or not attr:
         raise RuleError("give a category or an attribute name", field=f"{path}.attribute")
