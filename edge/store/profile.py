@@ -89,6 +89,18 @@ class Visit:
     time_on_site_ms: int = 0  # in this visit
     active: bool = False  # False when the last activity is older than the idle limit
 
+    @property
+    def current_number(self) -> int:
+        """The number of the visit a request now belongs to (the next one after idling)."""
+        return self.number if self.active else self.number + 1
+
+    @property
+    def seconds_on_site(self) -> float:
+        """This visit's time on site: reported durations, or the span of its activity."""
+        if not self.active:
+            return 0.0
+        return max(self.time_on_site_ms, self.last_seen - self.start) / 1000
+
 
 @dataclass(frozen=True)
 class ActionCounts:

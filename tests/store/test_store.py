@@ -118,3 +118,14 @@ async def test_recording_a_page_view_never_raises(tmp_path: Any, caplog: Any) ->
     await store.record_page_view(Visitor(id="v1", visitor_id="v1"), "https://shop.test/", "Home")
     assert "page view not recorded for v1" in caplog.text
     await dead.aclose()
+
+
+def test_visit_numbers_and_time_on_site() -> None:
+    now = 1_800_000_000_000
+    raw = {"p": {b"visit_no": b"3", b"visit_start": str(now - 300_000).encode(),
+                 b"last_seen": str(now - 60_000).encode(), b"tos_visit": b"90000"}}
+    visit = Profile.from_raw("v1", raw, now_ms=now).visit
+    assert visit.active and visit.current_number == 3 and visit.seconds_on_site == 240
+    idle = Profile.from_raw("v1", raw, now_ms=now + 3_600_000).visit
+    assert not idle.active and idle.current_number == 4 and idle.seconds_on_site == 0
+    assert Profile.from_raw("v1", {}).visit.current_number == 1
