@@ -108,7 +108,7 @@ def build_plan(body: bytes, verify: bool = True) -> SlotPlan:
     ends = [e for e in scan.body_end_candidates(body)
             if not any(o.start <= e <= o.end for o in accepted.values())]
     if verify:
-        verifier = Verifier(keyed_page, at, total, encoding)
+        verifier = Verifier(keyed_page, at, total, encoding, tree)
         body_end = _verify(verifier, accepted, ends, rejected)
     else:
         body_end = ends[0] if ends else None
@@ -152,34 +152,33 @@ def _facts(tree: object) -> tuple[dict[str, str], str]:
 
 def _verify(verifier: Verifier, accepted: dict[int, Occurrence], ends: list[int],
             rejected: list[tuple[str, str]]) -> int | None:
-    """Drop the slots (from ``accepted``, in place) and pick the body end that verify.
+    """Drop the slots that fail verification (from ``accepted``, in place) and pick the body
+    end. One parse when all is well; failing slots are then found by halving."""
+    starts = {i: o.start for i, o in accepted.items()}
+    end = ends[0] if ends else None
+    if verifier.check(starts, end):
+        return end
+    # Probes that did not stay in place name their slots; the rest is found by halving.
+    keys = [i for i in starts if i not in verifier.misplaced]
+    good = _passing(verifier, keys, starts)
+    end = _first_end(verifier, ends)
+    if good and not verifier.check({i: starts[i] for i in good}, end):
+        good = []  # slots that pass alone but not together: keep none
+    for i in starts:
+        if i not in good:
+            rejected.append((accepted.pop(i).name, VERIFY_FAILED))
+    return end
 
-    Slots are checked in nesting levels: the outermost together (each filled replaces what it
-    holds), then each deeper level with its ancestors left at their defaults.
-    """
-    levels: dict[int, dict[int, tuple[int, int]]] = {}
-    for i, o in accepted.items():
-        depth = sum(1 for p in accepted.values() if p.start < o.start < p.end)
-        levels.setdefault(depth, {})[i] = (o.start, o.end)
-    body_end = ends[0] if ends else None
-    if not levels:
-        return _first_end(verifier, ends)
-    for depth in sorted(levels):
-        ranges = levels[depth]
-        end = body_end if depth == 0 else None
-        if verifier.check(ranges, end):
-            continue
-        good = {i: r for i, r in ranges.items() if verifier.check({i: r}, None)}
-        if depth == 0:
-            end = body_end = _first_end(verifier, ends)
-        if (good or end is not None) and not verifier.check(good, end):
-            good = {}
-            if depth == 0:
-                body_end = None
-        for i in ranges:
-            if i not in good:
-                rejected.append((accepted.pop(i).name, VERIFY_FAILED))
-    return body_end
+
+def _passing(verifier: Verifier, keys: list[int], starts: dict[int, int]) -> list[int]:
+    if not keys:
+        return []
+    if verifier.check({i: starts[i] for i in keys}, None):
+        return keys
+    if len(keys) == 1:
+        return []
+    half = len(keys) // 2
+    return _passing(verifier, keys[:half], starts) + _passing(verifier, keys[half:], starts)
 
 
 def _first_end(verifier: Verifier, ends: list[int]) -> int | None:

@@ -25,6 +25,7 @@ for _names, _why in (
     ((b"svg", b"math"), "SVG/MathML element"),
     ((b"a", b"b", b"big", b"code", b"em", b"font", b"i", b"nobr", b"s", b"small", b"strike",
       b"strong", b"tt", b"u"), "formatting element: the parser clones and reopens it"),
+    ((b"form",), "form element: a form in a fill would be dropped"),
     ((b"p", b"h1", b"h2", b"h3", b"h4", b"h5", b"h6", b"button", b"label", b"ruby", b"rb",
       b"rt", b"rp", b"rtc", b"object", b"applet", b"marquee"),
      "element closed or split by block content in a fill"),

@@ -3,10 +3,9 @@ a probe fill in every slot (and at the body end) leave the rest of the tree alon
 
 Every candidate start tag gets a key attribute (`` data-edge-k=N``, unquoted so that it is
 harmless wherever the "tag" really sits: text, comment, script, attribute value). The keyed
-page ("A") is parsed once; a key that shows up on exactly one element of the right name is a real
-slot. For verification a second page ("B") is A with probe fills spliced in; both trees are
-normalized (children of the filled slots and all probe nodes removed) and serialized, and must
-be equal. The probe holds the elements our widgets use (block, list, heading, link, form,
+page ("A") is parsed once; a key that shows up on exactly one element of the right name is a
+real slot. For verification a second page ("B") is A with probes spliced in (see
+:class:`Verifier`); with the probe nodes removed it must serialize exactly as A. The probe holds the elements our widgets use (block, list, heading, link, form,
 button, table), so a slot where any of them would escape (inside a <p>, an <a>, a form, a
 table, foreign content, ...) fails and is dropped.
 """
@@ -31,6 +30,13 @@ END_PROBE = (b'<div data-edge-probe="e">' + _INNER + b"</div><script" + _P + b">
 _TABLE = frozenset({"table", "tbody", "thead", "tfoot", "tr", "colgroup"})
 _CELL = frozenset({"td", "th", "caption"})
 _SELECT = frozenset({"select", "datalist", "option", "optgroup"})
+# Ancestors that the usual fill content would close, split or be dropped by.
+_BLOCKERS = {
+    "p": "inside a <p>: block content in a fill would close it",
+    "a": "inside a link: a link in a fill would close it",
+    "form": "inside a form: a form in a fill would close it",
+    "button": "inside a button: a button in a fill would close it",
+}
 
 
 def key_attr(i: int) -> bytes:
@@ -68,6 +74,8 @@ def context(node: LexborNode) -> str | None:
         tag = p.tag or ""
         if tag in ("svg", "math"):
             return "inside SVG/MathML"
+        if tag in _BLOCKERS:
+            return _BLOCKERS[tag]
         if tag in _SELECT:
             return "inside a select element"
         if tag in _CELL:
@@ -78,17 +86,6 @@ def context(node: LexborNode) -> str | None:
             return "inside a template"
         p = p.parent
     return None
-
-
-def _clear(tree: LexborHTMLParser, filled: set[str]) -> str:
-    for node in tree.css(f"[{KEY}]"):
-        if node.attributes.get(KEY) in filled:
-            for child in list(node.iter(include_text=True)):
-                child.decompose()
-    # Children before parents, so no node is freed twice.
-    for node in reversed(tree.css(f"[{PROBE}]")):
-        node.decompose()
-    return tree.html or ""
 
 
 def _clean(probe: bytes, which: str) -> str:
@@ -110,19 +107,22 @@ def _probe_html(root: LexborNode) -> str:
     return root.html or ""
 
 
-def _probes_in_place(tree: LexborHTMLParser, filled: Iterable[int], end: bool) -> bool:
-    """Every slot probe is a child of its slot, the end probe is in the body, and each probe
-    came out of the parser exactly as written (nothing closed, moved or ignored in it)."""
+def _misplaced(tree: LexborHTMLParser, filled: Iterable[int]) -> set[int]:
+    """The slots whose probe is not a child of the slot exactly as written (nothing closed,
+    moved or ignored in it)."""
     nodes = keyed(tree)
+    bad = set()
     for i in filled:
         found = nodes.get(i)
-        if not found or len(found) != 1:
-            return False
-        child = found[0].css_first(f'[{PROBE}="s"]')
-        if child is None or child.parent is None or child.parent.attributes.get(KEY) != str(i):
-            return False
-        if _probe_html(child) != _CLEAN["s"]:
-            return False
+        child = found[0].css_first(f'[{PROBE}="s"]') if found and len(found) == 1 else None
+        if (child is None or child.parent is None or child.parent.attributes.get(KEY) != str(i)
+                or _probe_html(child) != _CLEAN["s"]):
+            bad.add(i)
+    return bad
+
+
+def _end_in_place(tree: LexborHTMLParser, end: bool) -> bool:
+    """The end probe is in the body, as written."""
     if end:
         probe = tree.css_first(f'[{PROBE}="e"]')
         if (probe is None or context(probe) is not None
@@ -137,35 +137,47 @@ def _probes_in_place(tree: LexborHTMLParser, filled: Iterable[int], end: bool) -
 
 
 class Verifier:
-    """Checks probe fills against one keyed page; every check costs two Lexbor parses."""
+    """Checks probe fills against one keyed page ("A", parsed once); each check costs one
+    Lexbor parse of the probed page ("B").
+
+    A probe goes at the *start* of each slot's content, the default content stays after it. A
+    self-contained fill leaves the parser where it found it, so "probe, then default" parses
+    like the page wherever "fill instead of default" would; and with the probe nodes removed
+    the whole tree, slot contents included, must serialize exactly as the page's. That lets
+    every slot and the body end be checked in one parse, nested slots included.
+    """
 
     def __init__(self, keyed_page: bytes, inserted_at: Sequence[int], inserted_total: Sequence[int],
-                 encoding: str | None):
+                 encoding: str | None, keyed_tree: LexborHTMLParser):
         self._page = keyed_page
         # Where keys went into the original page, and how many bytes were inserted up to each:
         # maps original offsets to offsets in the keyed page.
         self._at_pos = inserted_at
         self._at_total = inserted_total
         self._encoding = encoding
+        self._expected = keyed_tree.html or ""
+        # The slots whose probe did not stay in place in the last check.
+        self.misplaced: set[int] = set()
 
     def _at(self, offset: int) -> int:
         i = bisect_right(self._at_pos, offset)
         return offset + (self._at_total[i - 1] if i else 0)
 
-    def check(self, ranges: dict[int, tuple[int, int]], end: int | None) -> bool:
-        """Fill the slots ``{key: (start, end)}`` (offsets in the original page) with the probe
-        and put the end probe at ``end``; True when the trees agree outside them."""
-        edits = [(self._at(a), self._at(b), SLOT_PROBE) for a, b in ranges.values()]
+    def check(self, starts: dict[int, int], end: int | None) -> bool:
+        """Probe the slots ``{key: content start}`` and the body end at ``end`` (offsets in the
+        original page); True when the probes come out as written and change nothing else."""
+        edits = [(self._at(a), self._at(a), SLOT_PROBE) for a in starts.values()]
         if end is not None:
             edits.append((self._at(end), self._at(end), END_PROBE))
         edits.sort()
-        probe_page = splice(self._page, edits)
-        b = parse(probe_page, self._encoding)
-        if not _probes_in_place(b, ranges, end is not None):
+        b = parse(splice(self._page, edits), self._encoding)
+        self.misplaced = _misplaced(b, starts)
+        if self.misplaced or not _end_in_place(b, end is not None):
             return False
-        a = parse(self._page, self._encoding)
-        filled = {str(i) for i in ranges}
-        return _clear(a, filled) == _clear(b, filled)
+        # Children before parents, so no node is freed twice.
+        for node in reversed(b.css(f"[{PROBE}]")):
+            node.decompose()
+        return (b.html or "") == self._expected
 
 
 def splice(data: bytes, edits: Sequence[tuple[int, int, bytes]]) -> bytes:
