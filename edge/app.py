@@ -50,9 +50,17 @@ class EdgeApp:
             handle = start_redis(settings.redis_url, settings.data_dir)
             state.redis_handle = handle
             state.redis = handle.client(timeout=settings.redis_timeout)
+            from edge.store.identity import Identity
+            from edge.store.store import Store
+
+            state.identity = Identity(settings, state.redis)
+            state.store = Store(state.redis, settings)
         personalizer = (self._personalizer_factory(state) if self._personalizer_factory
                         else default_personalizer(state))
         state.personalizer = personalizer
+        starter = getattr(personalizer, "start", None)
+        if starter is not None:
+            await starter()
         self.proxy = Proxy(settings, state.origin_client, personalizer,
                            SlotPlanner(verify=settings.verify_slots,
                                        cache_size=settings.slot_plan_cache_size))
@@ -87,11 +95,11 @@ class EdgeApp:
 
 def default_personalizer(state: Any) -> Personalizer:
     """The full pipeline when its parts are available, else a plain proxy."""
-    try:
-        from edge.personalize import build_personalizer
-    except ImportError:
-        log.warning("personalization is not available; the edge runs as a plain proxy")
+    if getattr(state, "redis", None) is None:
+        log.warning("no Redis: the edge runs as a plain proxy")
         return NullPersonalizer()
+    from edge.personalize import build_personalizer
+
     return build_personalizer(state)
 
 

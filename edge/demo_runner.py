@@ -47,6 +47,7 @@ def demo_settings(*, host: str, port: int, shop_url: str, redis_url: str, data_d
         data_dir=data_dir,
         shop_secret=DEMO_SHOP_SECRET,
         admin_token=admin_token,
+        default_language="pl",
         rules_dir=str(DEMO_RULES) if DEMO_RULES.is_dir() else "",
         cors_origins=(f"http://{host}:{port}",),
     )

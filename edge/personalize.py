@@ -1,0 +1,286 @@
+"""The personalization pipeline: identity → profile → rules → widgets → fills.
+
+``begin`` runs as the request arrives: it identifies the visitor and starts loading the
+profile, so the load overlaps with the origin's answer. ``fill`` runs only for pages that hold
+a slot or get the body-end injection: it decides (pure), renders (pure) and hands fragments to
+the rewriter. Everything that writes (page views, experiment assignments, inbox deliveries,
+control-arm exposures) runs off the response path, in tracked background tasks that shutdown
+waits for.
+
+The catalog, the co-occurrence signals and the rules are shared by all requests and refreshed
+in the background, so a request costs no Redis round trip for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from edge.api.embed import script_tag
+from edge.contexts import page_info, rules_context, visitor_info
+from edge.page import Fills, Page, RequestHead
+from edge.store import keys
+from edge.store.catalog import catalog_version, load_catalog
+from edge.store.identity import Identity, Visitor
+from edge.store.profile import Profile, text
+from edge.store.recs import decay_weight
+from edge.store.store import Store
+from rules import Decision, RuleSet, RuleStore, decide
+from rules.experiments import allocations
+from widgets import Catalog, Signals, WidgetRegistry, build_context, pick_language
+from widgets.inbox_view import render_shell
+from widgets.popup import PopupWidget
+from widgets.registry import default_widgets, render_placement
+
+log = logging.getLogger("edge.personalize")
+
+REFRESH_EVERY_S = 5.0
+SIGNALS_EVERY_S = 30.0
+RELATED_PER_SKU = 12
+
+
+class Shared:
+    """What every request reads and the background refresher replaces whole."""
+
+    def __init__(self) -> None:
+        self.catalog = Catalog.from_dicts([], version="")
+        self.signals = Signals()
+        self.weights: dict[str, Any] = {}
+
+
+class EdgePersonalizer:
+    def __init__(self, state: Any):
+        self.state = state
+        self.settings = settings = state.settings
+        self.redis = state.redis
+        self.identity: Identity = state.identity
+        self.store: Store = state.store
+        self.rules = RuleStore(settings.rules_dir, strict=True) if settings.rules_dir else None
+        templates_registry = WidgetRegistry.create(settings.templates_dir)
+        templates = templates_registry.templates
+        self.registry = WidgetRegistry([*default_widgets(templates), PopupWidget(templates)],
+                                       templates)
+        state.widgets = self.registry
+        self.shared = Shared()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._refresher: asyncio.Task[None] | None = None
+        self._signals_at = 0.0
+
+    # --- lifecycle ---------------------------------------------------------------------
+    async def start(self) -> None:
+        try:
+            await self.refresh(force=True)
+        except Exception as exc:  # Redis down at start: serve anyway, retry in the background
+            log.warning("could not load the catalog and signals yet: %r", exc)
+        self._refresher = asyncio.create_task(self._refresh_loop())
+
+    async def aclose(self) -> None:
+        if self._refresher is not None:
+            self._refresher.cancel()
+        if self._tasks:
+            # Accepted writes finish before the edge stops.
+            await asyncio.wait(list(self._tasks), timeout=10)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("background write failed: %r", task.exception())
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_EVERY_S)
+            try:
+                await self.refresh()
+            except Exception as exc:
+                log.warning("background refresh failed: %r", exc)
+
+    async def refresh(self, force: bool = False) -> None:
+        if self.rules is not None and self.rules.maybe_reload():
+            log.info("rules reloaded from %s (version %d)", self.rules.path, self.rules.version)
+        if self.rules is not None and self.rules.last_error is not None:
+            log.error("rule files have errors; the previous rules stay in force: %s",
+                      self.rules.last_error)
+        version = str(await catalog_version(self.redis))
+        shared = self.shared
+        if force or version != shared.catalog.version:
+            products = await load_catalog(self.redis)
+            fresh = Shared()
+            fresh.catalog = Catalog.from_dicts(products, version=version)
+            fresh.signals, fresh.weights = shared.signals, shared.weights
+            self.shared = shared = fresh
+            self.state.catalog = fresh.catalog
+            self._signals_at = 0.0
+        if force or time.monotonic() - self._signals_at > SIGNALS_EVERY_S:
+            await self._load_signals(shared)
+            self._signals_at = time.monotonic()
+
+    async def _load_signals(self, shared: Shared) -> None:
+        skus = [p.sku for p in shared.catalog]
+        pipe = self.redis.pipeline(transaction=False)
+        for sku in skus:
+            pipe.zrevrange(keys.co_key("view", sku), 0, RELATED_PER_SKU - 1, withscores=True)
+            pipe.zrevrange(keys.co_key("buy", sku), 0, RELATED_PER_SKU - 1, withscores=True)
+        pipe.zrevrange(keys.BEST_KEY, 0, 199, withscores=True)
+        replies = await pipe.execute() if skus else [await self.redis.zrevrange(
+            keys.BEST_KEY, 0, 199, withscores=True)]
+        weight = decay_weight()
+
+        def scored(rows: Any) -> list[tuple[str, float]]:
+            return [(text(m), float(s) / weight) for m, s in rows]
+
+        viewed: dict[str, list[tuple[str, float]]] = {}
+        bought: dict[str, list[tuple[str, float]]] = {}
+        for i, sku in enumerate(skus):
+            if replies[2 * i]:
+                viewed[sku] = scored(replies[2 * i])
+            if replies[2 * i + 1]:
+                bought[sku] = scored(replies[2 * i + 1])
+        shared.signals = Signals.from_raw(viewed, bought, scored(replies[-1]))
+        shared.weights = await self._weights()
+
+    async def _weights(self) -> dict[str, Any]:
+        """After-test arm shares from the counted results (winner share or bandit)."""
+        ruleset = self.ruleset
+        if ruleset is None or not getattr(ruleset, "experiments", None):
+            return {}
+        from edge.store.recs import placement_stats
+
+        try:
+            stats = await placement_stats(self.redis)
+            # Counters per experiment and arm, from the counters of the placements that run it.
+            counters: dict[str, dict[str, dict[str, int]]] = {}
+            for placement in ruleset.placements:
+                if placement.experiment and placement.id in stats:
+                    arms = counters.setdefault(placement.experiment, {})
+                    for arm, values in stats[placement.id].items():
+                        into = arms.setdefault(arm, {})
+                        for name, n in values.items():
+                            into[name] = into.get(name, 0) + int(n)
+            return dict(allocations(ruleset, counters, time.time()))
+        except Exception as exc:
+            log.warning("experiment allocations unavailable: %r", exc)
+            return {}
+
+    @property
+    def ruleset(self) -> RuleSet | None:
+        return self.rules.ruleset if self.rules is not None else None
+
+    # --- per request -------------------------------------------------------------------
+    async def begin(self, request: RequestHead) -> EdgeSession:
+        visitor = await self.identity.identify(request)
+        profile = asyncio.ensure_future(self.store.load(visitor.id))
+        return EdgeSession(self, request, visitor, profile)
+
+
+class EdgeSession:
+    def __init__(self, owner: EdgePersonalizer, request: RequestHead, visitor: Visitor,
+                 profile: asyncio.Future[Profile]):
+        self.owner = owner
+        self.request = request
+        self.visitor = visitor
+        self._profile = profile
+        self.decision: Decision | None = None
+
+    def response_headers(self) -> list[tuple[bytes, bytes]]:
+        return self.visitor.set_cookie_headers()
+
+    async def profile(self) -> Profile:
+        return await self._profile
+
+    async def fill(self, page: Page) -> Fills:
+        owner = self.owner
+        settings = owner.settings
+        profile = await self._profile
+        shared = owner.shared
+        known = self.visitor.known or profile.known
+        language = pick_language(str(profile.attributes.get("language") or ""),
+                                 self.request.headers.get("accept-language", ""),
+                                 settings.languages, settings.default_language)
+        fills = Fills()
+        ruleset = owner.ruleset
+        decision = None
+        if ruleset is not None:
+            ctx = rules_context(profile, page, known=known, language=language, now=time.time())
+            decision = self.decision = decide(ruleset, ctx, weights=shared.weights or None)
+        body_end: list[str] = []
+        if decision is not None:
+            visitor = visitor_info(profile, known=known)
+            page_dict = page_info(page)
+            for slot, fill in decision.slots.items():
+                html = render_placement(owner.registry, fill.widget, build_context(
+                    language=language, currency=settings.currency, page=page_dict,
+                    visitor=visitor,
+                    placement={"id": fill.placement, "variant": fill.variant or "",
+                               "experiment": fill.experiment or ""},
+                    catalog=shared.catalog, signals=shared.signals), fill.params,
+                    include_css=False)
+                if html:
+                    fills.slots[slot] = html
+            popup = decision.popup
+            if popup is not None:
+                params = dict(popup.params)
+                params.setdefault("trigger", popup.trigger)
+                html = render_placement(owner.registry, popup.widget or "popup", build_context(
+                    language=language, currency=settings.currency, page=page_dict,
+                    visitor=visitor,
+                    placement={"id": popup.placement, "variant": popup.variant or "",
+                               "experiment": popup.experiment or ""},
+                    catalog=shared.catalog, signals=shared.signals), params, include_css=False)
+                if html:
+                    body_end.append(html)
+            self._record(profile, decision)
+        if page.slots or body_end or settings.inject_script:
+            if fills.slots or body_end:
+                body_end.insert(0, owner.registry.stylesheet())
+            if settings.inject_script:
+                unread = sum(1 for s in profile.inbox.values()
+                             if isinstance(s, dict) and not s.get("read") and not s.get("deleted"))
+                body_end.append(render_shell(owner.registry.templates, language, unread))
+                fp_ok = settings.fingerprint and profile.consented("fingerprint") \
+                    and profile.consented("tracking")
+                body_end.append(script_tag(settings, language=language, fingerprint=fp_ok))
+        fills.body_end = "".join(body_end)
+        return fills
+
+    def _record(self, profile: Profile, decision: Decision) -> None:
+        owner = self.owner
+        new = {e: v for e, v in decision.assignments.items() if profile.experiments.get(e) != v}
+        for experiment, variant in new.items():
+            owner.spawn(owner.store.assign_experiment(profile.id, experiment, variant))
+        if decision.inbox:
+            from edge.api.inbox import deliver_decided
+
+            for offer in decision.inbox:
+                if offer.offer not in profile.inbox:
+                    owner.spawn(deliver_decided(owner.redis, profile.id, offer))
+        control = [i for i in decision.impressions if not i.shown]
+        if control and owner.store.events is not None:
+            events = [{"type": "impression", "placement": i.placement,
+                       "variant": i.variant or "control"} for i in control]
+            owner.spawn(_apply_events(owner.store, profile.id, events))
+
+    def finish(self, page: Page | None, status: int) -> None:
+        if page is None or status != 200:
+            return
+        self.owner.spawn(self.owner.store.record_page_view(self.visitor, page.request, page.title))
+
+
+async def _apply_events(store: Store, profile_id: str, events: list[dict[str, Any]]) -> None:
+    from edge.store.event_models import parse_batch
+
+    writer = store.events
+    if writer is None:
+        return
+    await writer.apply(profile_id, parse_batch({"events": events}, len(events)))
+
+
+def build_personalizer(state: Any) -> EdgePersonalizer:
+    return EdgePersonalizer(state)
