@@ -80,14 +80,19 @@ def after_weights(exp: Experiment, counters: Counters | None = None, *,
     elif a.mode == "bandit" and _enough(exp, counters):
         assert counters is not None
         ids = list(variants)
-        p = prob_best([(int(counters[v].get(a.metric, 0)), int(counters[v]["impressions"]))
-                       for v in ids], draws=draws, seed=hash32(exp.seed, "bandit"))
+        p = prob_best([_pair(counters, v, a.metric) for v in ids], draws=draws,
+                      seed=hash32(exp.seed, "bandit"))
         free = 1.0 - a.floor * len(ids)
         variants = {v: a.floor + free * pv for v, pv in zip(ids, p, strict=True)}
     out = {v: w * (1.0 - control) for v, w in variants.items()}
     if control > 0:
         out[CONTROL] = control
     return out
+
+
+def _pair(counters: Counters, arm: str, metric: str) -> tuple[int, int]:
+    c = counters.get(arm, {})
+    return int(c.get(metric, 0)), int(c.get("impressions", 0))
 
 
 def _enough(exp: Experiment, counters: Counters | None) -> bool:
@@ -102,8 +107,8 @@ def _best(exp: Experiment, counters: Counters | None, draws: int) -> str | None:
         return None
     assert counters is not None
     ids = [v.id for v in exp.variants]
-    p = prob_best([(int(counters[v].get(exp.after.metric, 0)), int(counters[v]["impressions"]))
-                   for v in ids], draws=draws, seed=hash32(exp.seed, "winner"))
+    p = prob_best([_pair(counters, v, exp.after.metric) for v in ids], draws=draws,
+                  seed=hash32(exp.seed, "winner"))
     return ids[max(range(len(ids)), key=lambda i: (p[i], -i))]
 
 

@@ -99,3 +99,9 @@ def test_staff_are_excluded_from_campaigns(demo: RuleSet) -> None:
                          views={"categories": {"shoes/running": 9}}))
     assert "staff" in d.segments
     assert "hero" not in d.slots and d.popup is None and d.inbox == []
+
+
+def test_advisor_card_from_the_edge_flag(demo: RuleSet) -> None:
+    d = decide(demo, ctx(profile={"has_advisor": True}))
+    assert d.slots["advisor"].placement == "advisor_card"
+    assert "has_advisor" in d.segments

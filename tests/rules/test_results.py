@@ -105,3 +105,9 @@ def test_allocations_only_for_finished_experiments() -> None:
         {"id": "over", "ends": "2020-01-01T00:00:00Z", "variants": [{"id": "a"}, {"id": "b"}],
          "after": {"mode": "winner", "winner": "b", "share": 1.0}}]})])
     assert allocations(rs, {}, now=1763900000) == {"over": {"a": 0.0, "b": 1.0}}
+
+
+def test_bandit_without_a_minimum_tolerates_missing_arms() -> None:
+    exp = rules({"mode": "bandit", "floor": 0.1, "min_samples": 0}).experiments["e"]
+    w = after_weights(exp, {"b": {"impressions": 10, "clicks": 5}})
+    assert sum(w.values()) == pytest.approx(1.0) and w["a"] >= 0.1
