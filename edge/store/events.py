@@ -3,11 +3,9 @@
 A batch is validated whole (``edge.store.event_models``), then written in two round trips:
 1. one pipeline reads what the batch needs: rate-limit counters, the current visit's product
    views (for "viewed together"), the visitor's clicks (for conversions), catalog rows;
-2. one MULTI/EXEC holds the profile's Lua script (``edge.store.lua.APPLY``) and the shared
-   counters (co-occurrence, popularity, bestsellers, placement stats; ``lua.SHARED``), so the
-   batch is applied completely or not at all. The embedded Redis fsyncs every write before
-   answering. (On Redis Cluster the two scripts live on different slots: send them as two
-   commands instead of one MULTI.)
+2. one Lua script (``edge.store.lua.APPLY``) writes the profile and the shared counters
+   (co-occurrence, popularity, bestsellers, placement stats), so the batch is applied
+   completely or not at all. The embedded Redis fsyncs every write before answering.
 
 ``compile_batch`` is the pure core: events + context in, operations out.
 """
@@ -37,7 +35,7 @@ from edge.store.event_models import (
     Purchase,
     RemoveFromCart,
 )
-from edge.store.lua import APPLY, SHARED
+from edge.store.lua import APPLY
 from edge.store.profile import VISIT_IDLE_MS, pack, unpack
 from edge.store.recs import bestsellers, decay_weight, placement_stats, related
 
@@ -188,7 +186,6 @@ class EventWriter:
         self.redis = redis
         self.settings = settings
         self._apply = redis.register_script(APPLY)
-        self._shared = redis.register_script(SHARED)
         self._ttl = int(settings.anonymous_ttl_days) * 86400
 
     def _count(self, pipe: Any, ip: str | None, visitor_id: str | None, n_events: int) -> int:
@@ -255,18 +252,15 @@ class EventWriter:
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         ctx = await self.context(profile_id, events, now_ms, limit_ip, limit_visitor)
         plan = compile_batch(events, ctx)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            await self._apply(
-                keys=keys.profile_keys(profile_id),
-                args=[msgpack.packb(plan.ops, use_bin_type=False), now_ms, self._ttl,
-                      VISIT_IDLE_MS, profile_id],
-                client=pipe,
-            )
-            if plan.shared:
-                shared = [[command.upper(), *args] for command, args in plan.shared]
-                await self._shared(args=[msgpack.packb(shared, use_bin_type=False)], client=pipe)
-            replies = await pipe.execute()
-        visit_no, new_visit = replies[0]
+        shared = [[command.upper(), *args] for command, args in plan.shared]
+        # One script call: atomic, and if Redis lost its script cache (NOSCRIPT) nothing ran,
+        # so redis-py's load-and-retry cannot apply a batch twice.
+        reply = await self._apply(
+            keys=keys.profile_keys(profile_id),
+            args=[msgpack.packb(plan.ops, use_bin_type=False), now_ms, self._ttl,
+                  VISIT_IDLE_MS, profile_id, msgpack.packb(shared, use_bin_type=False)],
+        )
+        visit_no, new_visit = reply
         return int(visit_no), bool(new_visit)
 
     async def record_page_view(self, visitor: Any, page: RequestHead | str,

@@ -1,9 +1,11 @@
 """The Lua scripts that make profile writes atomic.
 
-``APPLY`` applies one event batch to one profile (all keys in its hash-tag slot): it advances
-the visit (a new visit after ``idle`` ms without activity), then runs a list of primitive
-operations that ``edge.store.events`` compiled from the validated events, then sets the
-anonymous expiry (or removes it for a known contact).
+``APPLY`` applies one event batch, atomically: it advances the profile's visit (a new visit
+after ``idle`` ms without activity), runs the primitive operations that ``edge.store.events``
+compiled from the validated events on the profile's keys (all in its hash-tag slot), sets the
+anonymous expiry (or removes it for a known contact), then bumps the shared counters
+(co-occurrence, popularity, placement stats). The shared keys live outside the profile's slot:
+on Redis Cluster, send them as a second script call.
 
 ``LINK`` makes an anonymous profile a known contact's: it finds the contact's profile by id or
 email, claims the anonymous profile for the contact if there is none, and otherwise merges the
@@ -98,6 +100,11 @@ local known = redis.call('HEXISTS', p, 'contact') == 1
 for i = 1, #KEYS do
   if known then redis.call('PERSIST', KEYS[i]) else redis.call('EXPIRE', KEYS[i], ttl) end
 end
+-- the shared counters (co-occurrence, popularity, stats): [command, key, args...]
+local allowed = {ZINCRBY = true, ZREMRANGEBYRANK = true, HINCRBY = true, SADD = true, DEL = true}
+for _, cmd in ipairs(cmsgpack.unpack(ARGV[6])) do
+  if allowed[cmd[1]] then redis.call(unpack(cmd)) end
+end
 return {vno, new_visit}
 """
 
@@ -116,18 +123,6 @@ for i, key in ipairs(KEYS) do
   end
 end
 return cmsgpack.pack(out)
-"""
-
-# The shared counters a batch bumps (co-occurrence, popularity, stats), as one command instead of
-# dozens: ops are [command, key, args...] compiled by edge.store.events (never from a client).
-SHARED = r"""
-local allowed = {ZINCRBY = true, ZREMRANGEBYRANK = true, HINCRBY = true, SADD = true, DEL = true}
-local ops = cmsgpack.unpack(ARGV[1])
-for _, op in ipairs(ops) do
-  if not allowed[op[1]] then return redis.error_reply('command not allowed: ' .. op[1]) end
-  redis.call(unpack(op))
-end
-return #ops
 """
 
 LINK = r"""
