@@ -105,3 +105,23 @@ def test_advisor_card_from_the_edge_flag(demo: RuleSet) -> None:
     d = decide(demo, ctx(profile={"has_advisor": True}))
     assert d.slots["advisor"].placement == "advisor_card"
     assert "has_advisor" in d.segments
+
+
+def test_demo_params_are_what_the_widgets_accept(demo: RuleSet) -> None:
+    # The engine passes params through untouched; the demo's must still render.
+    from widgets.popup import PopupParams
+    from widgets.registry import WidgetRegistry
+
+    registry = WidgetRegistry.create()
+    checked = 0
+    for p in demo.placements:
+        arms = demo.experiments[p.experiment].variants if p.experiment else [None]
+        for arm in arms:
+            params = {**p.params, **(arm.params if arm else {})}
+            if p.kind == "slot":
+                registry.parse_params(p.widget, params)
+                checked += 1
+            elif p.kind == "popup":
+                PopupParams.model_validate({**params, "trigger": p.trigger.to_dict()})
+                checked += 1
+    assert checked == 9  # 6 slot placements (one with two variants) and 2 pop-ups
