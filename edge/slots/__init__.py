@@ -25,8 +25,10 @@ builds anywhere else. So a slot is refused (kept at its default, with a reason i
 * its element is void, table structure (table, caption, colgroup, tbody, thead, tfoot, tr),
   select/option/optgroup/datalist, raw text, html/head/body/frameset/template, svg/math, a
   formatting element (a, b, i, em, strong, font, nobr, …: the parser clones and reopens them),
-  or one that block content would close or split (p, h1–h6, button, label, ruby parts, object);
-* it sits inside SVG/MathML, a select, a template, or in a table outside a cell;
+  a form, or one that block content would close or split (p, h1–h6, button, label, ruby
+  parts, object);
+* it sits inside SVG/MathML, a select, a template, in a table outside a cell, or inside a
+  ``<p>``, a link, a form or a button (usual fill content would close or split them);
 * its default content is not self-contained: an element left open (``<div><b>x</div>`` leaks
   the ``<b>`` through the adoption agency), a stray or mismatched end tag, no explicit end tag,
   an unclosed comment or raw-text element, something its element would be implicitly closed by
@@ -35,11 +37,14 @@ builds anywhere else. So a slot is refused (kept at its default, with a reason i
 
 Verification (``SlotPlanner(verify=True)``, the default): every candidate start tag gets a key
 attribute and the page is parsed with Lexbor, which tells real elements from markers in
-comments or scripts and gives each slot's ancestors. Then a probe fill (div, p, a, list,
-heading, form, button, table: what widgets use) goes into every accepted slot and at the body
-end; both trees are normalized (probe nodes and the filled slots' children removed) and must
-serialize the same. Failing slots are found one by one and dropped. ``verify=False`` skips the
-probe parse (about half the cost) and trusts the structural checks.
+comments or scripts and gives each slot's ancestors. Then a probe (div, p, a, list, heading,
+form, button, table: what widgets use) goes at the start of every accepted slot and at the
+body end, and the probed page is parsed too. Each probe must come out as written, in its slot
+(or in the body), and with the probe nodes removed the tree must serialize exactly as the
+page's. A self-contained fill leaves the parser where it found it, so "probe, then default"
+stands for "fill instead of default", and all slots, nested ones included, are checked in one
+parse. Failing slots are found (misplaced probes name them, the rest by halving) and dropped.
+``verify=False`` skips the probe parse and trusts the structural checks.
 
 Body end
 --------

@@ -92,7 +92,7 @@ def build_plan(body: bytes, verify: bool = True) -> SlotPlan:
     parts.append(body[pos:])
     keyed_page = b"".join(parts)
     tree = parse(keyed_page, encoding)
-    facts, title = _facts(tree)
+    facts, title = _facts(tree, b"edge:" in body or b"EDGE:" in body)
 
     nodes = keyed(tree)
     rejected += [(name, "its start tag was not found in the page bytes")
@@ -139,9 +139,9 @@ def _refusal(body: bytes, c: Candidate, found: list | None) -> str | Occurrence:
     return Occurrence(c.name, c.tag, c.content_start, end)
 
 
-def _facts(tree: object) -> tuple[dict[str, str], str]:
+def _facts(tree: object, any_facts: bool) -> tuple[dict[str, str], str]:
     facts: dict[str, str] = {}
-    for node in tree.css("meta[name]"):  # type: ignore[attr-defined]
+    for node in tree.css("meta[name]") if any_facts else ():  # type: ignore[attr-defined]
         name = node.attributes.get("name") or ""
         if name[:5].lower() == "edge:" and len(name) > 5:
             facts.setdefault(name[5:], node.attributes.get("content") or "")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from edge.slots import fragment
-from edge.slots.tokens import MARKER, MARKER_NAME, START, VOID, attributes
+from edge.slots.tokens import MARKER_NAME, START, VOID, attributes
 
 # A slot whose element is one of these is refused whatever its content (see the package doc).
 REFUSED: dict[bytes, str] = {}
@@ -93,23 +93,26 @@ def decode(raw: bytes, encoding: str | None) -> str:
 def candidates(body: bytes, encoding: str | None) -> tuple[list[Candidate], list[tuple[str, str]]]:
     """Start tags whose attribute list has an attribute named data-edge-slot.
 
-    The marker is found with a regex; the tag it belongs to is the nearest "<" before it, and
+    The marker is found with bytes.find; the tag it belongs to is the nearest "<" before it, and
     the marker must sit at an attribute-name position of that tag. Markers in text, comments or
     scripts may still come back: the Lexbor pass drops whatever is no element.
     """
     out: list[Candidate] = []
     refused: list[tuple[str, str]] = []
     seen: set[int] = set()
-    for m in MARKER.finditer(body):
-        lt = body.rfind(b"<", 0, m.start())
+    low = body.lower()  # ASCII-only, C speed: lets bytes.find do a case-insensitive search
+    at = low.find(MARKER_NAME)
+    while at >= 0:
+        marker, at = at, low.find(MARKER_NAME, at + 1)
+        lt = body.rfind(b"<", 0, marker)
         if lt < 0 or lt in seen:
             continue
         tag = START.match(body, lt)
-        if tag is None or tag.end() <= m.start():
+        if tag is None or tag.end() <= marker:
             continue
         attrs = attributes(tag.group(2))
         found = attrs.get(MARKER_NAME)
-        if found is None or tag.start(2) + found[0] != m.start():
+        if found is None or tag.start(2) + found[0] != marker:
             continue
         seen.add(lt)
         name = decode(found[1], encoding)

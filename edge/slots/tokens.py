@@ -47,8 +47,7 @@ ATTR = re.compile(
     rb"(?:" + _WS + rb"*=" + _WS + rb"*(?:\"([^\"]*)\"|'([^']*)'|([^" + _NOT_WS + rb">]*)))?",
 )
 
-# Cheap pre-filter: the byte string every slot start tag contains.
-MARKER = re.compile(rb"data-edge-slot", re.IGNORECASE)
+# The attribute that marks a slot (compared lower-cased).
 MARKER_NAME = b"data-edge-slot"
 
 
