@@ -1,13 +1,14 @@
 """The Lexbor half of planning: which marked tags are real elements, in what context, and does
-a probe fill in every slot (and at the body end) leave the rest of the tree alone?
+a probe in every slot (and at the body end) leave the rest of the tree alone?
 
 Every candidate start tag gets a key attribute (`` data-edge-k=N``, unquoted so that it is
 harmless wherever the "tag" really sits: text, comment, script, attribute value). The keyed
 page ("A") is parsed once; a key that shows up on exactly one element of the right name is a
 real slot. For verification a second page ("B") is A with probes spliced in (see
-:class:`Verifier`); with the probe nodes removed it must serialize exactly as A. The probe holds the elements our widgets use (block, list, heading, link, form,
-button, table), so a slot where any of them would escape (inside a <p>, an <a>, a form, a
-table, foreign content, ...) fails and is dropped.
+:class:`Verifier`); with the probe nodes removed it must serialize exactly as A. The probe
+holds the elements our widgets use (block, list, heading, link, form, button, table), so a
+slot where any of them would escape (foster-parented out of a table, in foreign content, ...)
+fails and is dropped.
 """
 
 from __future__ import annotations
