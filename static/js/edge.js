@@ -40,6 +40,7 @@
   var exitCallbacks = [];
   var io = null;
   var signals = null;
+  var signalsText = '';
 
   function log(e) { if (cfg.debug && w.console) w.console.warn('[edge]', e); }
   function guard(fn) {
@@ -59,6 +60,8 @@
     if (dead || !w.fetch) return Promise.resolve(null);
     var opts = { method: method, credentials: base ? 'include' : 'same-origin', headers: {} };
     if (keepalive) opts.keepalive = true;
+    // Cross-site the edge cannot read the edge_fp cookie, so the signals travel in a header.
+    if (base && signalsText) opts.headers['x-edge-client'] = signalsText;
     if (body != null) {
       opts.body = JSON.stringify(body);
       opts.headers['content-type'] = 'application/json';
@@ -123,6 +126,7 @@
       languages: (w.navigator.languages || []).slice(0, 5).join(','),
     };
     var value = [params.screen, params.timezone, params.platform, params.languages].join('|');
+    signalsText = value.replace(/[^\x20-\x7e]/g, '').slice(0, 240);
     // The edge folds this cookie into its fingerprint on the next request (first-party only).
     if (!base) {
       d.cookie = 'edge_fp=' + encodeURIComponent(value).slice(0, 240) +
@@ -135,6 +139,7 @@
 
   function dropSignals() {
     signals = null;
+    signalsText = '';
     d.cookie = 'edge_fp=; Max-Age=0; Path=/';
   }
 

@@ -35,7 +35,8 @@ PRODUCTS = [
     for i in range(1, 7)
 ]
 
-_LAYOUT = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
+_LAYOUT = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>
 {head}</head><body><h1>{title}</h1>{body}</body></html>"""
 
 

@@ -317,3 +317,30 @@ def test_unreachable_edge_leaves_the_page_alone(browser: Any, tmp_path: Path) ->
         assert errors == []
     finally:
         ctx.close()
+
+
+def test_exit_intent_on_touch_devices_is_a_fast_scroll_back_up(stack: Stack,
+                                                               browser: Any) -> None:
+    stack.personalizer.popups = {"exit-touch": {
+        "title": "Leaving already?", "text": "Your cart is waiting.",
+        "trigger": {"type": "exit_intent"}}}
+    phone = browser.new_context(viewport={"width": 390, "height": 800}, has_touch=True,
+                                is_mobile=True)
+    phone.set_default_timeout(10_000)
+    try:
+        page = phone.new_page()
+        page.goto(stack.edge + "/")
+        page.wait_for_function("window.edge && window.edge.version")
+        popup = page.locator("[data-edge-popup]")
+        page.evaluate("window.scrollTo(0, 600)")  # reading down, slowly: nothing
+        page.wait_for_function("window.scrollY === 600")
+        page.evaluate("window.scrollTo(0, 500)")
+        page.wait_for_function("window.scrollY === 500")
+        assert popup.is_hidden()
+        page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+        page.wait_for_function("window.scrollY > 1.5 * window.innerHeight")
+        page.evaluate("window.scrollTo(0, 0)")  # a flick back to the top
+        page.get_by_role("dialog", name="Leaving already?").wait_for(state="visible")
+    finally:
+        phone.close()
+        stack.personalizer.popups = {}
