@@ -169,3 +169,19 @@ def test_demo_rules_are_valid() -> None:
     out = io.StringIO()
     assert check(demo, out=out, err=io.StringIO()) == 0
     assert "2 pop-up, 1 inbox" in out.getvalue()
+
+
+def test_cli_reports_every_file_that_does_not_parse(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("placements: [", encoding="utf-8")
+    (tmp_path / "b.toml").write_text("[[placements]\n", encoding="utf-8")
+    (tmp_path / "c.yaml").write_text(GOOD, encoding="utf-8")
+    err = io.StringIO()
+    assert check(tmp_path, out=io.StringIO(), err=err) == 1
+    lines = err.getvalue().splitlines()
+    assert [line.split(":")[1].strip() for line in lines] == ["file a.yaml", "file b.toml"]
+
+
+def test_cli_on_a_missing_directory() -> None:
+    err = io.StringIO()
+    assert check("/nonexistent/rules", out=io.StringIO(), err=err) == 1
+    assert "does not exist" in err.getvalue()
