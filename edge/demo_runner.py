@@ -26,15 +26,62 @@ class _Server(uvicorn.Server):
         pass
 
 
-async def seed(redis: Any) -> dict[str, Any]:
-    """Load the demo catalog and contacts into Redis (idempotent: rows are upserts)."""
+async def seed(redis: Any, settings: Settings | None = None) -> dict[str, Any]:
+    """Load the demo catalog and contacts into Redis (rows are upserts), and, on a fresh
+    Redis, a shop's worth of behaviour: the contacts' past orders and a few hundred earlier
+    shopper sessions, so bestsellers and viewed/bought-together have data from the start."""
     from edge.demo.catalog import products
     from edge.demo.contacts import contacts
     from edge.store.imports import import_catalog, import_contacts
 
     catalog_report = await import_catalog(redis, products(), fmt="dicts")
     contacts_report = await import_contacts(redis, contacts(), fmt="dicts")
-    return {"catalog": catalog_report, "contacts": contacts_report}
+    report: dict[str, Any] = {"catalog": catalog_report, "contacts": contacts_report}
+    if settings is not None and await redis.set("edge:demo:history-seeded", "1", nx=True):
+        report["sessions"] = await seed_history(redis, settings)
+    return report
+
+
+async def seed_history(redis: Any, settings: Settings, sessions: int = 300) -> int:
+    """Replay synthetic shopper sessions through the real event pipeline (deterministic)."""
+    import random
+
+    from edge.demo.catalog import products
+    from edge.demo.contacts import contacts
+    from edge.store import keys
+    from edge.store.event_models import parse_batch
+    from edge.store.events import EventWriter
+    from edge.store.signing import new_visitor_id
+
+    writer = EventWriter(redis, settings)
+    rng = random.Random(7)
+    catalog = [p for p in products() if p["stock"] > 0]
+    by_category: dict[str, list[dict[str, Any]]] = {}
+    for p in catalog:
+        by_category.setdefault(p["category"], []).append(p)
+    # Some categories and products are simply more popular.
+    categories = sorted(by_category)
+    cat_weights = [rng.random() ** 2 + 0.05 for _ in categories]
+    for contact in contacts():
+        pid = await redis.get(keys.contact_key(contact["contact_id"]))
+        if pid is None:
+            continue
+        events = [{"type": "purchase", **order} for order in contact.get("purchases", ())]
+        events = [{k: v for k, v in e.items() if k != "ts"} for e in events]
+        if events:
+            await writer.apply(pid.decode(), parse_batch({"events": events}, len(events)))
+    for n in range(sessions):
+        category = rng.choices(categories, cat_weights)[0]
+        pool = by_category[category]
+        viewed = rng.sample(pool, min(len(pool), rng.randint(2, 5)))
+        events: list[dict[str, Any]] = [{"type": "product_view", "sku": p["sku"]} for p in viewed]
+        if rng.random() < 0.35:
+            bought = viewed[: rng.randint(1, min(2, len(viewed)))]
+            items = [{"sku": p["sku"], "qty": 1, "price": p["price"]} for p in bought]
+            events.append({"type": "purchase", "order_id": f"demo-{n}", "items": items,
+                           "value": round(sum(i["price"] for i in items), 2), "currency": "PLN"})
+        await writer.apply(new_visitor_id(), parse_batch({"events": events}, len(events)))
+    return sessions
 
 
 def demo_settings(*, host: str, port: int, shop_url: str, redis_url: str, data_dir: str,
@@ -64,12 +111,12 @@ async def run_demo(*, port: int, shop_port: int, data_dir: str, host: str = "127
     handle = start_redis("", data_dir)
     redis = handle.client(timeout=5)
     try:
-        report = await seed(redis)
-        log.info("seeded the demo data: %s", {k: getattr(v, "ok", v) for k, v in report.items()})
         shop_url = f"http://{host}:{shop_port}"
         admin_token = secrets.token_urlsafe(18)
         settings = demo_settings(host=host, port=port, shop_url=shop_url, redis_url=handle.url,
                                  data_dir=data_dir, admin_token=admin_token)
+        report = await seed(redis, settings)
+        log.info("seeded the demo data: %s", report)
         shop = create_shop(products(), shop_secret=DEMO_SHOP_SECRET)
         uv = {k: v for k, v in UVICORN_DEFAULTS.items() if k not in ("server_header", "date_header")}
         shop_server = _Server(uvicorn.Config(shop, host=host, port=shop_port, **uv))

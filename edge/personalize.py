@@ -56,8 +56,12 @@ class EdgePersonalizer:
         self.state = state
         self.settings = settings = state.settings
         self.redis = state.redis
+        # Background work (catalog, signals, writes) may take longer than a page's budget.
+        handle = getattr(state, "redis_handle", None)
+        self.bg_redis = handle.client(timeout=5) if handle is not None else state.redis
         self.identity: Identity = state.identity
         self.store: Store = state.store
+        self.bg_store = Store(self.bg_redis, settings)
         self.rules = RuleStore(settings.rules_dir, strict=True) if settings.rules_dir else None
         templates_registry = WidgetRegistry.create(settings.templates_dir)
         templates = templates_registry.templates
@@ -83,6 +87,8 @@ class EdgePersonalizer:
         if self._tasks:
             # Accepted writes finish before the edge stops.
             await asyncio.wait(list(self._tasks), timeout=10)
+        if self.bg_redis is not self.redis:
+            await self.bg_redis.aclose()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.ensure_future(coro)
@@ -108,10 +114,10 @@ class EdgePersonalizer:
         if self.rules is not None and self.rules.last_error is not None:
             log.error("rule files have errors; the previous rules stay in force: %s",
                       self.rules.last_error)
-        version = str(await catalog_version(self.redis))
+        version = str(await catalog_version(self.bg_redis))
         shared = self.shared
         if force or version != shared.catalog.version:
-            products = await load_catalog(self.redis)
+            products = await load_catalog(self.bg_redis)
             fresh = Shared()
             fresh.catalog = Catalog.from_dicts(products, version=version)
             fresh.signals, fresh.weights = shared.signals, shared.weights
@@ -124,12 +130,12 @@ class EdgePersonalizer:
 
     async def _load_signals(self, shared: Shared) -> None:
         skus = [p.sku for p in shared.catalog]
-        pipe = self.redis.pipeline(transaction=False)
+        pipe = self.bg_redis.pipeline(transaction=False)
         for sku in skus:
             pipe.zrevrange(keys.co_key("view", sku), 0, RELATED_PER_SKU - 1, withscores=True)
             pipe.zrevrange(keys.co_key("buy", sku), 0, RELATED_PER_SKU - 1, withscores=True)
         pipe.zrevrange(keys.BEST_KEY, 0, 199, withscores=True)
-        replies = await pipe.execute() if skus else [await self.redis.zrevrange(
+        replies = await pipe.execute() if skus else [await self.bg_redis.zrevrange(
             keys.BEST_KEY, 0, 199, withscores=True)]
         weight = decay_weight()
 
@@ -154,7 +160,7 @@ class EdgePersonalizer:
         from edge.store.recs import placement_stats
 
         try:
-            stats = await placement_stats(self.redis)
+            stats = await placement_stats(self.bg_redis)
             # Counters per experiment and arm, from the counters of the placements that run it.
             counters: dict[str, dict[str, dict[str, int]]] = {}
             for placement in ruleset.placements:
@@ -254,23 +260,24 @@ class EdgeSession:
         owner = self.owner
         new = {e: v for e, v in decision.assignments.items() if profile.experiments.get(e) != v}
         for experiment, variant in new.items():
-            owner.spawn(owner.store.assign_experiment(profile.id, experiment, variant))
+            owner.spawn(owner.bg_store.assign_experiment(profile.id, experiment, variant))
         if decision.inbox:
             from edge.api.inbox import deliver_decided
 
             for offer in decision.inbox:
                 if offer.offer not in profile.inbox:
-                    owner.spawn(deliver_decided(owner.redis, profile.id, offer))
+                    owner.spawn(deliver_decided(owner.bg_redis, profile.id, offer))
         control = [i for i in decision.impressions if not i.shown]
-        if control and owner.store.events is not None:
+        if control and owner.bg_store.events is not None:
             events = [{"type": "impression", "placement": i.placement,
                        "variant": i.variant or "control"} for i in control]
-            owner.spawn(_apply_events(owner.store, profile.id, events))
+            owner.spawn(_apply_events(owner.bg_store, profile.id, events))
 
     def finish(self, page: Page | None, status: int) -> None:
         if page is None or status != 200:
             return
-        self.owner.spawn(self.owner.store.record_page_view(self.visitor, page.request, page.title))
+        self.owner.spawn(self.owner.bg_store.record_page_view(self.visitor, page.request,
+                                                              page.title))
 
 
 async def _apply_events(store: Store, profile_id: str, events: list[dict[str, Any]]) -> None:
