@@ -25,8 +25,10 @@ _HEADINGS = frozenset({b"h1", b"h2", b"h3", b"h4", b"h5", b"h6"})
 # Elements that must sit directly in a given parent, or the parser moves, drops or closes things.
 _PARENTS: dict[bytes, frozenset[bytes]] = {
     b"li": frozenset({b"ul", b"ol", b"menu"}),
-    b"dd": frozenset({b"dl", b"div"}),
-    b"dt": frozenset({b"dl", b"div"}),
+    # (HTML allows <dl><div><dd>, but a <dd> start tag looks past a <div> for a <dd> to close,
+    # so a <div> slot would let it reach the page's own lists.)
+    b"dd": frozenset({b"dl"}),
+    b"dt": frozenset({b"dl"}),
     b"tr": frozenset({b"table", b"tbody", b"thead", b"tfoot"}),
     b"td": frozenset({b"tr"}),
     b"th": frozenset({b"tr"}),

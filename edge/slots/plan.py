@@ -4,6 +4,7 @@ body-end HTML goes, the page's facts), cached per page body."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from hashlib import blake2b
@@ -49,22 +50,28 @@ class SlotPlanner:
         self.verify = verify
         self.cache_size = max(0, cache_size)
         self._cache: OrderedDict[bytes, SlotPlan] = OrderedDict()
+        # Planning may run in worker threads (it costs milliseconds); the cache is shared.
+        self._lock = threading.Lock()
 
     def plan(self, body: bytes) -> SlotPlan:
+        """The plan for ``body``; never raises (a page that cannot be planned gets an empty
+        plan and goes out unchanged)."""
         key = blake2b(body, digest_size=16).digest()
-        plan = self._cache.get(key)
-        if plan is not None:
-            self._cache.move_to_end(key)
-            return plan
+        with self._lock:
+            plan = self._cache.get(key)
+            if plan is not None:
+                self._cache.move_to_end(key)
+                return plan
         try:
             plan = build_plan(body, verify=self.verify)
-        except Exception:  # a page we cannot plan goes out unchanged
+        except Exception:
             log.exception("slot planning failed; the page passes through unchanged")
             plan = EMPTY_PLAN
         if self.cache_size:
-            self._cache[key] = plan
-            if len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+            with self._lock:
+                self._cache[key] = plan
+                if len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
         return plan
 
 

@@ -61,6 +61,8 @@ def test_utf16_pages_get_no_slots() -> None:
     "close</div><div>",
     "<b><i>x</b></i>",
     "<li>item</li>",
+    "<dd>definition</dd>",
+    "<dl><div><dt>term</dt></div></dl>",
     "<td>cell</td>",
     "<tr><td>x</td></tr>",
     "<table>text<tr><td>x</td></tr></table>",

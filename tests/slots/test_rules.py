@@ -222,3 +222,21 @@ def test_plans_are_cached_per_body() -> None:
     planner.plan(c)  # evicts a
     assert planner.plan(a) is not first
     assert planner.plan(a) == first
+
+
+def test_slot_names_and_facts_are_read_in_the_page_charset() -> None:
+    page = ('<meta charset="windows-1250"><title>Výprodej &ndash; boty</title>'
+            '<meta name="edge:category" content="Dámské boty">'
+            '<div data-edge-slot="výprodej">Sleva</div>').encode("cp1250")
+    p = plan(page)
+    assert p.slots == ("výprodej",)
+    assert p.title == "Výprodej – boty"
+    assert p.facts == {"category": "Dámské boty"}
+    out = render(page, p, {"výprodej": "<b>Léto ☃</b>"}, "", p.charset)
+    assert "<b>Léto &#9731;</b>".encode("cp1250") in out
+
+
+def test_markers_with_entities_and_odd_quoting() -> None:
+    p = plan("<div data-edge-slot='a&amp;b' title=\"x > y\">1</div>"
+             "<section class=a data-edge-slot=c/>2</section>")
+    assert p.slots == ("a&b", "c/")
