@@ -119,3 +119,16 @@ def test_absurdly_deep_rules_are_an_error() -> None:
     with pytest.raises(RuleError, match="nested too deeply") as info:
         parse_documents([("deep.yaml", {"segments": [{"id": "deep", "when": nested(2000)}]})])
     assert info.value.file == "deep.yaml"
+
+
+def test_rule_text_never_becomes_code() -> None:
+    # Names and values from rule files reach generated code only as constants.
+    key = "x')) or __import__('os') or (('"
+    spec = {"profile": {key: "1) or True or (1"}, "session": {"utm_a') or ('": "b"}}
+    cond = compile_condition(spec, SCOPE)
+    assert cond.test.__name__ == "_when"
+    plain = Context.from_dict({"profile": {key: "nope"}})
+    assert cond.test(Env(plain, SEGMENTS)) is False
+    exact = Context.from_dict({"profile": {key: "1) or True or (1"},
+                               "session": {"utm": {"a') or ('": "b"}}})
+    assert cond.test(Env(exact, SEGMENTS)) is True
