@@ -32,6 +32,8 @@ class SlotPlan:
     rejected: tuple[tuple[str, str], ...] = ()
     # The accepted slots in document order (a name may occur more than once).
     occurrences: tuple[Occurrence, ...] = ()
+    # The length of the planned body: render refuses to apply the plan to another one.
+    length: int = 0
 
 
 EMPTY_PLAN = SlotPlan()
@@ -129,6 +131,7 @@ def build_plan(body: bytes, verify: bool = True) -> SlotPlan:
         charset=encoding,
         rejected=tuple(rejected),
         occurrences=occurrences,
+        length=len(body),
     )
 
 

@@ -57,6 +57,10 @@ def render(body: bytes, plan: SlotPlan, fills: Mapping[str, str], body_end: str,
     try:
         if not fills and not body_end:
             return body
+        if plan.length != len(body):
+            if plan.occurrences or plan.body_end is not None:
+                log.error("slot plan is for another page body; the page goes out unchanged")
+            return body
         codec = codec_for(encoding)
         edits: list[tuple[int, int, bytes]] = []
         filled_to = -1
