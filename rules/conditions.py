@@ -18,8 +18,8 @@ from typing import Any
 
 from rules import history as _history
 from rules.errors import RuleError
-from rules.ops import Check, compile_ops, globs_check, regex
-from rules.tree import WEEKDAYS, Cond, Env, Getter, Namespace, Scope, generate, segment_expr
+from rules.ops import Check, compile_ops, globs_check, regex, to_epoch
+from rules.tree import DAY, WEEKDAYS, Cond, Env, Getter, Namespace, Scope, generate, segment_expr
 from rules.tree import all_of as _all
 from rules.tree import leaf as _leaf
 from rules.tree import mapping as _mapping
@@ -170,11 +170,27 @@ def _attr_getter(source: str, keys: tuple[str, ...]) -> Getter:
     return lambda env: _dig(env.ctx.preferences, keys)
 
 
+def _days_since(getter: Getter) -> Getter:
+    def days(env: Env) -> float | None:
+        at = to_epoch(getter(env))
+        return None if at is None else (env.ctx.now - at) / DAY
+    return days
+
+
 def _attrs(source: str) -> Callable[[Any, Scope, str], Cond]:
     def build(spec: Any, scope: Scope, path: str) -> Cond:
         parts = []
         for key, value in _mapping(spec, path).items():
             keys = tuple(str(key).split("."))
+            if isinstance(value, Mapping) and "days_since" in value:
+                # profile: {test_drive: {days_since: {lte: 14}}} — a date attribute's age.
+                if len(value) != 1:
+                    raise RuleError("'days_since' stands alone", field=f"{path}.{key}")
+                parts.append(_leaf(f"{source}.{key}.days_since", value["days_since"],
+                                   _days_since(_attr_getter(source, keys)),
+                                   compile_ops(value["days_since"],
+                                               f"{path}.{key}.days_since")))
+                continue
             src, consts = ((f"ctx.{source}.get({{0}})", (keys[0],)) if len(keys) == 1
                            else (f"{{0}}(ctx.{source}, {{1}})", (_dig, keys)))
             parts.append(_leaf(f"{source}.{key}", value, _attr_getter(source, keys),

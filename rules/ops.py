@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
 from rules.errors import RuleError
@@ -16,7 +17,35 @@ from rules.errors import RuleError
 Check = Callable[[Any], bool]
 
 OPS = ("eq", "ne", "in", "not_in", "contains", "gt", "gte", "lt", "lte", "exists", "matches",
-       "glob")
+       "glob", "before", "after")
+
+
+def to_epoch(v: Any) -> float | None:
+    """Epoch seconds from an ISO date(-time) (no offset: UTC), a date, or a number (seconds,
+    or milliseconds when it is that large); None when ``v`` is none of these."""
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, float)):
+        return v / 1000.0 if v > 1e11 else float(v)
+    if isinstance(v, str):
+        try:
+            v = datetime.fromisoformat(v)
+        except ValueError:
+            return None
+    if isinstance(v, date) and not isinstance(v, datetime):
+        v = datetime(v.year, v.month, v.day)
+    if isinstance(v, datetime):
+        return (v if v.tzinfo else v.replace(tzinfo=UTC)).timestamp()
+    return None
+
+
+def _plain(arg: Any) -> Any:
+    # YAML and TOML turn 2026-01-15 into a date; profiles hold the same as text.
+    if isinstance(arg, (date, datetime)):
+        return arg.isoformat()
+    if isinstance(arg, list):
+        return [_plain(a) for a in arg]
+    return arg
 
 
 def _num(v: Any) -> float | None:
@@ -135,6 +164,14 @@ def _compare(op: str, n: float) -> Check:
 
 
 def _one(op: str, arg: Any, field: str) -> Check:
+    if op in ("before", "after"):
+        at = to_epoch(arg)
+        if at is None:
+            raise RuleError(f"'{op}' needs a date or date-time, got {arg!r}", field=field)
+        if op == "before":
+            return lambda v: (t := to_epoch(v)) is not None and t < at
+        return lambda v: (t := to_epoch(v)) is not None and t > at
+    arg = _plain(arg)
     if op in ("eq", "ne"):
         same = _equals(arg)
         if op == "eq":

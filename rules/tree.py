@@ -33,6 +33,19 @@ class Env:
         return held
 
 
+def jsonable(value: Any) -> Any:
+    """``value`` with anything JSON cannot hold (a YAML date, a set) turned into text."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(jsonable(v) for v in value)
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
 Test = Callable[[Env], bool]
 Getter = Callable[[Env], Any]
 
@@ -69,9 +82,9 @@ class Cond:
         if self.children:
             out["conditions"] = [c.explain(env) for c in self.children]
         else:
-            out["expected"] = self.expected
+            out["expected"] = jsonable(self.expected)
             if self.actual is not None:
-                out["actual"] = self.actual(env)
+                out["actual"] = jsonable(self.actual(env))
         out["held"] = self.test(env)
         return out
 

@@ -98,6 +98,10 @@ BAD = [
      "when.newsletter", "true or false"),
     ("a.yaml", "placements: [{id: p, slot: h, widget: b, starts: 2026-02-01, ends: 2026-01-01}]",
      "a.yaml", "p", "ends", "after starts"),
+    ("a.yaml", "segments: [{id: s, when: {profile: {signed: {after: someday}}}}]", "a.yaml", "s",
+     "when.profile.signed.after", "needs a date"),
+    ("a.yaml", "segments: [{id: s, when: {profile: {d: {days_since: {lt: 3}, eq: 1}}}}]",
+     "a.yaml", "s", "when.profile.d", "stands alone"),
     ("a.yaml", "caps: {popups_per_visit: lots}", "a.yaml", "caps", "popups_per_visit",
      "whole number"),
 ]

@@ -94,3 +94,15 @@ def test_context_round_trips_through_json() -> None:
     assert (ctx.hour, ctx.weekday) == (8, 0)
     again = Context.from_dict(json.loads(json.dumps(ctx.to_dict())))
     assert again == ctx
+
+
+def test_explain_is_json_even_for_yaml_dates(tmp_path: Any) -> None:
+    from rules import load_dir
+
+    (tmp_path / "r.yaml").write_text(
+        "segments: [{id: s, when: {profile: {signed: 2026-01-15}}}]\n", encoding="utf-8")
+    rs = load_dir(tmp_path)
+    e = explain(rs, Context.from_dict({"profile": {"signed": "2026-01-15"}}))
+    leaf = e["segments"][0]["condition"]["conditions"][0]
+    assert json.loads(json.dumps(leaf))["expected"] == "2026-01-15"
+    assert e["segments"][0]["held"] is True  # the YAML date equals the same date as text
