@@ -7,7 +7,9 @@ Security lines:
 - a cookie is trusted only if its HMAC verifies (current or previous secret) and it is not expired;
 - a fingerprint re-links only to an ANONYMOUS profile that still carries that fingerprint, never
   to a known contact (links are dropped when a profile becomes known, and checked again here),
-  and a fingerprint seen on two live profiles is marked ambiguous and never used again;
+  and only once that profile has been idle for a visit's length (someone still browsing with
+  the cookie is not the cookieless newcomer); a fingerprint seen on two live profiles is marked
+  ambiguous and never used again;
 - a visitor becomes a known contact only through a token signed with ``settings.shop_secret`` or
   the admin ``identify`` API.
 """
@@ -26,7 +28,7 @@ import redis.asyncio as aioredis
 from edge.page import RequestHead
 from edge.store import keys
 from edge.store.lua import LINK
-from edge.store.profile import text
+from edge.store.profile import VISIT_IDLE_MS, text
 from edge.store.signing import (
     LoginClaims,
     new_visitor_id,
@@ -188,7 +190,8 @@ class Identity:
         if fp and fp_pid != AMBIGUOUS:
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.set(keys.fingerprint_key(fp), vid, ex=self._ttl)
-                pipe.hset(keys.profile_key(vid, "p"), "fp", fp)
+                pipe.hset(keys.profile_key(vid, "p"),
+                          mapping={"fp": fp, "last_seen": int(time.time() * 1000)})
                 pipe.expire(keys.profile_key(vid, "p"), self._ttl)
                 await pipe.execute()
         return visitor
@@ -196,10 +199,14 @@ class Identity:
     async def _relinkable(self, pid: str, fp: str) -> bool:
         """Only an anonymous profile that still carries this fingerprint and did not refuse it."""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hmget(keys.profile_key(pid, "p"), "contact", "fp")
+        pipe.hmget(keys.profile_key(pid, "p"), "contact", "fp", "last_seen")
         pipe.hmget(keys.profile_key(pid, "consents"), *FINGERPRINT_CONSENTS)
-        (contact, stored_fp), consents = await pipe.execute()
+        (contact, stored_fp, last_seen), consents = await pipe.execute()
         if contact or stored_fp != fp.encode():
+            return False
+        # Someone active under that profile right now still has the cookie: a cookieless
+        # request with the same traits is another device (NAT, identical phones), not them.
+        if last_seen and time.time() * 1000 - float(last_seen) <= VISIT_IDLE_MS:
             return False
         for blob in consents:
             if blob is not None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -66,12 +67,18 @@ async def test_a_rotated_secret_keeps_visitors(redis: Any) -> None:
     assert visitor.id == first.id and not visitor.is_new
 
 
+async def make_idle(redis: Any, pid: str) -> None:
+    """As if the profile's last activity were two hours ago."""
+    await redis.hset(keys.profile_key(pid, "p"), "last_seen", int(time.time() * 1000) - 7_200_000)
+
+
 async def test_fingerprint_relinks_an_anonymous_visitor_who_lost_the_cookie(
-    identity: Identity, store: Store
+    identity: Identity, store: Store, redis: Any
 ) -> None:
     first = await identity.identify(head())
     await add_events(store, first.id, {"type": "like", "sku": "S1"})
-    back = await identity.identify(head())  # same browser, no cookie
+    await make_idle(redis, first.id)
+    back = await identity.identify(head())  # same browser, no cookie, hours later
     assert back.id == first.id and back.via == "fingerprint" and not back.is_new
     assert back.cookie_header  # the cookie is given back
     other = await identity.identify(head(ua="Another Browser/1.0"))
@@ -79,7 +86,7 @@ async def test_fingerprint_relinks_an_anonymous_visitor_who_lost_the_cookie(
 
 
 async def test_fingerprint_never_relinks_to_a_profile_that_became_known(
-    identity: Identity, store: Store
+    identity: Identity, store: Store, redis: Any
 ) -> None:
     # Ann browses anonymously (her fingerprint is linked), then logs in
     ann = await identity.identify(head())
@@ -88,7 +95,8 @@ async def test_fingerprint_never_relinks_to_a_profile_that_became_known(
     known = await identity.identify(login)
     assert known.known and known.id == ann.id
     await add_events(store, known.id, {"type": "add_to_cart", "sku": "RING"})
-    # a stranger with an identical phone on the same network, no cookie
+    await make_idle(redis, known.id)
+    # a stranger with an identical phone on the same network, no cookie, later on
     stranger = await identity.identify(head())
     assert stranger.id != ann.id and not stranger.known and stranger.is_new
     profile = await store.load(stranger.id)
@@ -103,6 +111,7 @@ async def test_a_stale_fingerprint_link_to_a_known_profile_is_not_followed(
     fp = fingerprint(head())
     assert fp is not None
     await identity.link(ann.id, "ann", None)
+    await make_idle(redis, ann.id)
     await redis.set(keys.fingerprint_key(fp), ann.id)
     await redis.hset(keys.profile_key(ann.id, "p"), "fp", fp)
     stranger = await identity.identify(head())
@@ -130,11 +139,29 @@ async def test_no_fingerprint_when_the_setting_is_off(redis: Any) -> None:
 
 
 async def test_no_fingerprint_relink_after_consent_is_revoked(
-    identity: Identity, store: Store
+    identity: Identity, store: Store, redis: Any
 ) -> None:
     first = await identity.identify(head())
     await add_events(store, first.id, {"type": "consent", "name": "fingerprint", "granted": False})
+    await make_idle(redis, first.id)
     assert (await identity.identify(head())).id != first.id
+
+
+async def test_identical_devices_arriving_together_get_separate_profiles(
+    identity: Identity, store: Store, redis: Any
+) -> None:
+    # two identical phones behind one NAT: the first is browsing when the second arrives
+    first = await identity.identify(head())
+    await add_events(store, first.id, {"type": "add_to_cart", "sku": "FIRSTS"})
+    second = await identity.identify(head())
+    assert second.id != first.id and second.is_new
+    assert (await store.load(second.id)).cart == []
+    # the first phone comes back with its cookie: the shared fingerprint is now ambiguous
+    await identity.identify(head(cookie_of(first.cookie_header)))
+    await make_idle(redis, first.id)
+    await make_idle(redis, second.id)
+    third = await identity.identify(head())
+    assert third.id not in (first.id, second.id) and third.is_new
 
 
 async def test_client_signals_refine_the_fingerprint() -> None:
