@@ -88,12 +88,12 @@ async def load_catalog(redis: aioredis.Redis) -> list[dict[str, Any]]:
     rows = await redis.hgetall(keys.catalog_key())
     out = []
     for _sku, blob in sorted(rows.items()):
-        product = unpack(blob)  # type: ignore[arg-type]
+        product = unpack(blob)
         if isinstance(product, dict):
             out.append(product)
     return out
 
 
 async def get_product(redis: aioredis.Redis, sku: str) -> dict[str, Any] | None:
-    product = unpack(await redis.hget(keys.catalog_key(), sku))  # type: ignore[arg-type]
+    product = unpack(await redis.hget(keys.catalog_key(), sku))
     return product if isinstance(product, dict) else None

@@ -9,12 +9,15 @@ Contact rows (JSONL; CSV columns in brackets)::
     contact_id, email, attributes {first_name, city, language, ...} [any other column],
     advisor {name, role, phone, email, photo_url} [advisor_<field>],
     loyalty {points, tier, next_tier, points_to_next} [points, tier, ...],
-    consents {name: bool | {granted, ts}} [consent_<name>], facts {...} [fact_<name>]
+    consents {name: bool | {granted, ts}} [consent_<name>], facts {...} [fact_<name>],
+    purchases [{order_id, items [{sku, qty, price}], value, currency, ts (ISO or epoch)}]
+    (JSONL only; merged by order id into the purchase history, so re-imports change nothing)
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import time
@@ -23,11 +26,18 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import redis.asyncio as aioredis
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from edge.store import keys
 from edge.store.catalog import Product, save_products
-from edge.store.profile import pack, text
+from edge.store.profile import pack, text, unpack
 from edge.store.signing import new_visitor_id
 
 CHUNK = 200
@@ -67,6 +77,39 @@ class Loyalty(BaseModel):
     points_to_next: float = 0
 
 
+class PurchaseItem(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    sku: Annotated[str, Field(min_length=1, max_length=128)]
+    qty: Annotated[int, Field(ge=1)] = 1
+    price: Annotated[float, Field(ge=0)] = 0
+
+
+class PastPurchase(BaseModel):
+    """An order from the shop's ERP: ``ts`` is an ISO date-time or epoch seconds/ms."""
+
+    model_config = ConfigDict(extra="ignore")
+    order_id: Annotated[str, Field(min_length=1, max_length=128)]
+    items: list[PurchaseItem] = []
+    value: Annotated[float, Field(ge=0)] = 0
+    currency: Annotated[str, Field(min_length=3, max_length=3)] = "PLN"
+    ts: str | int | float
+
+    @field_validator("ts")
+    @classmethod
+    def _epoch_ms(cls, value: str | int | float) -> int:
+        if isinstance(value, str):
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=dt.UTC)
+            return int(parsed.timestamp() * 1000)
+        return int(value * 1000 if value < 10**11 else value)  # seconds or ms
+
+    def row(self) -> dict[str, Any]:
+        return {"order_id": self.order_id, "value": self.value,
+                "currency": self.currency.upper(), "ts": self.ts,
+                "items": [i.model_dump() for i in self.items]}
+
+
 class Contact(BaseModel):
     model_config = ConfigDict(extra="ignore")
     contact_id: Annotated[str, Field(max_length=200)] = ""
@@ -76,6 +119,7 @@ class Contact(BaseModel):
     loyalty: Loyalty | None = None
     consents: dict[str, bool | dict[str, Any]] = {}
     facts: dict[str, Any] = {}
+    purchases: Annotated[list[PastPurchase], Field(max_length=10_000)] = []
 
     @model_validator(mode="after")
     def _identified(self) -> Contact:
@@ -247,9 +291,13 @@ async def save_contact(redis: aioredis.Redis, contact: Contact) -> str:
         fields.update(points=contact.loyalty.points, tier=contact.loyalty.tier,
                       next_tier=contact.loyalty.next_tier,
                       points_to_next=contact.loyalty.points_to_next)
+    buys = await _merged_purchases(redis, pid, contact.purchases)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(p, mapping=fields)
         pipe.hsetnx(p, "created", now)
+        if buys is not None:
+            pipe.delete(keys.profile_key(pid, "buys"))
+            pipe.rpush(keys.profile_key(pid, "buys"), *buys)
         for name, value in contact.attributes.items():
             pipe.hset(keys.profile_key(pid, "attrs"), name, pack(value))
         for name, value in contact.facts.items():
@@ -268,3 +316,20 @@ async def save_contact(redis: aioredis.Redis, contact: Contact) -> str:
             pipe.persist(key)
         await pipe.execute()
     return pid
+
+
+async def _merged_purchases(redis: aioredis.Redis, pid: str,
+                            purchases: list[PastPurchase]) -> list[bytes] | None:
+    """The profile's purchase history with the imported orders in (by order id, so importing
+    again changes nothing), newest first and capped; None when there is nothing to import."""
+    if not purchases:
+        return None
+    by_order: dict[str, dict[str, Any]] = {}
+    for blob in await redis.lrange(keys.profile_key(pid, "buys"), 0, -1):
+        item = unpack(blob)
+        if isinstance(item, dict) and item.get("order_id"):
+            by_order[str(item["order_id"])] = item
+    for purchase in purchases:
+        by_order[purchase.order_id] = purchase.row()
+    rows = sorted(by_order.values(), key=lambda r: -int(r.get("ts") or 0))
+    return [pack(row) for row in rows[: keys.CAPS["buys"]]]

@@ -19,7 +19,7 @@ VISIT_IDLE_MS = 30 * 60 * 1000  # a new visit starts after 30 minutes without ac
 PLACEMENT_ACTIONS = ("seen", "click", "close")
 
 
-def unpack(blob: bytes | None) -> Any:
+def unpack(blob: Any) -> Any:
     if blob is None:
         return None
     try:

@@ -7,6 +7,7 @@ from edge.store import keys
 from edge.store.catalog import catalog_version, get_product, load_catalog
 from edge.store.imports import import_catalog, import_contacts
 from edge.store.store import Store
+from tests.store.factories import add_events, make_settings
 
 GOOD_PRODUCT = {"sku": "SOFA-1", "name": "Sofa", "url": "/p/sofa-1", "image": "/i/sofa.jpg",
                 "price": 1999.0, "currency": "pln", "category": "home/living/sofas",
@@ -97,3 +98,24 @@ async def test_contacts_csv(redis: Any) -> None:
     p = await Store(redis).load(pid)
     assert p.attributes == {"first_name": "Ewa"} and p.loyalty.points == 50
     assert p.consented("newsletter", default=False) and p.facts["contract"] == "2026-05-01"
+
+
+async def test_past_purchases_import_once_newest_first(redis: Any) -> None:
+    store = Store(redis, make_settings())
+    row = {"contact_id": "c-3", "purchases": [
+        {"order_id": "A", "items": [{"sku": "S1", "qty": 2, "price": 10}], "value": 20,
+         "currency": "pln", "ts": "2026-03-14T10:21:00Z"},
+        {"order_id": "B", "items": [], "value": 5, "currency": "PLN", "ts": 1_790_000_000},
+    ]}
+    assert (await import_contacts(redis, [row], "dicts")).imported == 1
+    pid = (await redis.get(keys.contact_key("c-3"))).decode()
+    await add_events(store, pid, {"type": "purchase", "order_id": "WEB-1", "value": 1,
+                                  "currency": "PLN", "items": [{"sku": "S2"}]})
+    assert (await import_contacts(redis, [row], "dicts")).imported == 1  # again: no duplicates
+    purchases = (await store.load(pid)).purchases
+    assert [p["order_id"] for p in purchases] == ["WEB-1", "B", "A"]
+    assert purchases[2]["ts"] == 1_773_483_660_000 and purchases[2]["currency"] == "PLN"
+    assert purchases[1]["ts"] == 1_790_000_000_000
+    bad = await import_contacts(redis, [{"contact_id": "c-4", "purchases": [{"order_id": "X"}]}],
+                                "dicts")
+    assert bad.failed == 1 and bad.bad_rows[0]["error"].startswith("purchases.0.ts")
