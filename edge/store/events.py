@@ -121,7 +121,8 @@ def compile_batch(events: list[Any], ctx: BatchContext) -> Plan:
         elif isinstance(event, AddToCart):
             price = event.price if event.price is not None else ctx.catalog.get(event.sku, {}).get(
                 "price")
-            ops.append(["cart", _K["cart"], event.sku, event.qty, pack({"price": price, "ts": ts})])
+            ops.append(["cart", _K["cart"], event.sku, event.qty, pack({"price": price, "ts": ts}),
+                        keys.MAX_CART_LINES])
         elif isinstance(event, RemoveFromCart):
             ops.append(["hdel", _K["cart"], event.sku])
         elif isinstance(event, Purchase):
@@ -157,13 +158,13 @@ def compile_batch(events: list[Any], ctx: BatchContext) -> Plan:
                                                     "ts": ts}), keys.CAPS["forms"]])
         elif isinstance(event, ConsentEvent):
             ops.append(["latest", _K["consents"], event.name,
-                        pack({"granted": event.granted, "ts": ts}), ts])
+                        pack({"granted": event.granted, "ts": ts}), ts, keys.MAX_NAMED])
             if not event.granted and event.name in ("fingerprint", "tracking") and ctx.fingerprint:
                 # revoking takes effect on the next request: no re-link by fingerprint
                 shared.append(("del", (keys.fingerprint_key(ctx.fingerprint),)))
                 ops.append(["hdel", _K["p"], "fp"])
         elif isinstance(event, Preference):
-            ops.append(["hset", _K["prefs"], event.name, pack(event.value)])
+            ops.append(["hset", _K["prefs"], event.name, pack(event.value), keys.MAX_NAMED])
         elif isinstance(event, Custom):
             ops.append(["lpush", _K["events"], pack({"name": event.name, "params": event.params,
                                                      "ts": ts}), keys.CAPS["events"]])

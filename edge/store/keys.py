@@ -35,6 +35,7 @@ PROFILE_PARTS: tuple[str, ...] = (
 CAPS: dict[str, int] = {"views": 200, "pviews": 100, "buys": 50, "forms": 50, "events": 100}
 MAX_CART_LINES = 100
 MAX_LIKES = 200
+MAX_NAMED = 100  # consents / preferences per profile (their names come from visitors)
 CO_CAP = 100  # members kept per co-occurrence zset
 
 

@@ -45,6 +45,11 @@ local function stamp(blob)
   return 0
 end
 
+-- hashes whose field names come from visitors stay bounded: a new field needs room
+local function room(k, field, cap)
+  return (not cap) or redis.call('HEXISTS', k, field) == 1 or redis.call('HLEN', k) < cap
+end
+
 for _, op in ipairs(ops) do
   local name = op[1]
   if name == 'lpush' then
@@ -53,7 +58,7 @@ for _, op in ipairs(ops) do
   elseif name == 'hincr' then
     redis.call('HINCRBY', KEYS[op[2]], op[3], op[4])
   elseif name == 'hset' then
-    redis.call('HSET', KEYS[op[2]], op[3], op[4])
+    if room(KEYS[op[2]], op[3], op[5]) then redis.call('HSET', KEYS[op[2]], op[3], op[4]) end
   elseif name == 'hdel' then
     redis.call('HDEL', KEYS[op[2]], op[3])
   elseif name == 'zadd' then
@@ -66,19 +71,26 @@ for _, op in ipairs(ops) do
     local k = KEYS[op[2]]
     local qty = op[4]
     local old = redis.call('HGET', k, op[3])
+    if not room(k, op[3], op[6]) then qty = nil end
     if old then
       local ok, v = pcall(cmsgpack.unpack, old)
       if ok and type(v) == 'table' and tonumber(v['qty']) then qty = qty + tonumber(v['qty']) end
     end
-    local line = cmsgpack.unpack(op[5])
-    line['qty'] = qty
-    redis.call('HSET', k, op[3], cmsgpack.pack(line))
+    if qty then
+      local line = cmsgpack.unpack(op[5])
+      line['qty'] = qty
+      redis.call('HSET', k, op[3], cmsgpack.pack(line))
+    end
   elseif name == 'zrem' then
     redis.call('ZREM', KEYS[op[2]], op[3])
   elseif name == 'latest' then
     -- hash field holding msgpack {..., ts}: the newer value wins (consents)
     local old = redis.call('HGET', KEYS[op[2]], op[3])
-    if (not old) or stamp(old) <= op[5] then redis.call('HSET', KEYS[op[2]], op[3], op[4]) end
+    if old then
+      if stamp(old) <= op[5] then redis.call('HSET', KEYS[op[2]], op[3], op[4]) end
+    elseif room(KEYS[op[2]], op[3], op[6]) then
+      redis.call('HSET', KEYS[op[2]], op[3], op[4])
+    end
   elseif name == 'place' then
     local k = KEYS[op[2]]
     local base = op[3] .. '|' .. op[4]

@@ -217,3 +217,19 @@ def test_bad_batches_are_refused_naming_the_field() -> None:
     with pytest.raises(ApiError) as err:
         parse_batch({"events": [{"type": "like", "sku": "A"}] * 11}, 10)
     assert err.value.status_code == 413
+
+
+async def test_visitor_named_fields_stay_bounded(store: Store) -> None:
+    await add_events(store, "v1", *[{"type": "preference", "name": f"p{i}", "value": i}
+                                    for i in range(keys.MAX_NAMED + 20)])
+    await add_events(store, "v1", *[{"type": "consent", "name": f"c{i}", "granted": True}
+                                    for i in range(keys.MAX_NAMED + 20)])
+    await add_events(store, "v1", *[{"type": "add_to_cart", "sku": f"S{i}"}
+                                    for i in range(keys.MAX_CART_LINES + 20)])
+    await add_events(store, "v1", {"type": "preference", "name": "p0", "value": "changed"},
+                     {"type": "add_to_cart", "sku": "S0"})
+    p = await store.load("v1")
+    assert len(p.preferences) == len(p.consents) == keys.MAX_NAMED
+    assert len(p.cart) == keys.MAX_CART_LINES
+    assert p.preferences["p0"] == "changed"  # existing names still update
+    assert next(line["qty"] for line in p.cart if line["sku"] == "S0") == 2
