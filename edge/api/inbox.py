@@ -146,9 +146,12 @@ def _templates(state: Any) -> Templates:
 
 async def _catalog(state: Any) -> Catalog:
     """The catalog as a widgets index, rebuilt only when the store's version changes."""
-    shared = getattr(state, "catalog", None)
-    if isinstance(shared, Catalog):
-        return shared
+    # The personalizer keeps one refreshed in the background: no Redis round trip then.
+    for shared in (getattr(state, "catalog", None),
+                   getattr(getattr(getattr(state, "personalizer", None), "shared", None),
+                           "catalog", None)):
+        if isinstance(shared, Catalog) and len(shared):
+            return shared
     from edge.store.catalog import catalog_version, load_catalog
 
     version = str(await catalog_version(state.redis))

@@ -56,7 +56,12 @@
   }
 
   // --- talking to the edge ----------------------------------------------------------------
-  function request(method, path, body, keepalive) {
+  // In embed mode the first call (slots) gives a new visitor the cookie; every other call
+  // waits for it, or parallel first calls would each be taken for a different new visitor.
+  var gate = Promise.resolve();
+
+  function request(method, path, body, keepalive, first) {
+    if (!first) return gate.then(function () { return request(method, path, body, keepalive, true); });
     if (dead || !w.fetch) return Promise.resolve(null);
     var opts = { method: method, credentials: base ? 'include' : 'same-origin', headers: {} };
     if (keepalive) opts.keepalive = true;
@@ -539,7 +544,7 @@
     all('meta[name^="edge:"]').slice(0, 32).forEach(function (m) {
       path += '&' + encodeURIComponent('f.' + attr(m, 'name').slice(5)) + '=' + encodeURIComponent(attr(m, 'content').slice(0, 512));
     });
-    return request('GET', path).then(guard(function (data) {
+    return request('GET', path, null, false, true).then(guard(function (data) {
       if (!data) return;
       var slots = data.slots || {};
       els.forEach(function (el) {
@@ -568,6 +573,7 @@
   }
 
   function scan(root) {
+    if (inboxRoot() || root.querySelector('[data-edge-popup]')) injectCss();
     observePlacements(root);
     all('[data-edge-popup]', root).forEach(armPopup);
   }
@@ -627,7 +633,7 @@
     clientSignals();
     trackPage();
     scan(d);
-    if (embed) fillSlots();
+    if (embed) gate = fillSlots().then(null, log);
     loadInbox();
     // Calls queued before the script loaded: window.edge = window.edge || []; edge.push(['track', ...])
     early.forEach(guard(function (call) { if (call && api[call[0]]) api[call[0]].apply(null, call.slice(1)); }));

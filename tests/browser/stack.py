@@ -65,6 +65,8 @@ def run_stack(redis_url: str, data_dir: Path, *, banners: Mapping[str, Mapping[s
         app = create_app(settings, factory)
         add_routes(app)
         profiles = Profiles(redis_url, settings)
+        # each stack starts from an empty Redis: the catalog and co-occurrence data are shared
+        profiles.run(lambda r: r.flushall())
         profiles.run(lambda r: save_products(r, [Product(**p) for p in PRODUCTS]))
         with serve(app, port=edge_port) as url:
             yield Stack(shop=shop_url, edge=url, embedder=embedder_url, settings=settings,

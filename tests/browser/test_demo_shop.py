@@ -1,0 +1,155 @@
+"""End to end: the demo shop behind the edge with its rules, in headless Chromium.
+
+The full pipeline runs (identity → profile → rules → widgets → the script): nothing here is
+set up by hand except seeding the demo catalog and contacts, as ``edge demo`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from edge.app import create_app
+from edge.demo.catalog import products
+from edge.demo.shop import create_shop
+from edge.demo_runner import DEMO_SHOP_SECRET, demo_settings, seed
+from edge.store.server import RedisHandle
+from tests.browser.stack import add_routes
+from tests.browser.support import Profiles
+from tests.support.servers import free_port, serve
+
+pytestmark = pytest.mark.browser
+
+KNOWN_EMAIL = "krzysztof.nowak@example.com"  # Złoto tier, Polish, has an advisor
+
+
+class Demo:
+    def __init__(self, edge: str, settings: Any, profiles: Profiles):
+        self.edge = edge
+        self.settings = settings
+        self.profiles = profiles
+
+    def visitor(self, context: Any) -> str:
+        return self.profiles.visitor_id(context.cookies())
+
+
+@pytest.fixture(scope="module")
+def demo(redis_handle: RedisHandle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    port = free_port()
+    with serve(create_shop(products(), shop_secret=DEMO_SHOP_SECRET)) as shop_url:
+        settings = demo_settings(host="127.0.0.1", port=port, shop_url=shop_url,
+                                 redis_url=redis_handle.url,
+                                 data_dir=str(tmp_path_factory.mktemp("demo")),
+                                 admin_token="demo-admin-token")
+        # a shared, busy test machine: generous budgets so pages are never served plain
+        settings = settings.model_copy(update={"personalize_timeout": 5.0,
+                                               "redis_timeout": 5.0})
+        profiles = Profiles(redis_handle.url, settings)
+        profiles.run(lambda r: r.flushall())  # shared data (catalog) from other modules
+        profiles.run(seed)
+        app = create_app(settings)
+        add_routes(app)
+        with serve(app, port=port) as edge_url:
+            yield Demo(edge_url, settings, profiles)
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A new visitor of a Polish shop, browsing in Polish."""
+    ctx = browser.new_context(viewport={"width": 1200, "height": 800}, locale="pl-PL")
+    ctx.set_default_timeout(10_000)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def _open_inbox(page: Any) -> Any:
+    page.click("[data-edge-inbox-open]")
+    drawer = page.locator("[data-edge-inbox-drawer]")
+    drawer.wait_for(state="visible")
+    return drawer
+
+
+def _log_in(page: Any, demo: Demo, email: str) -> None:
+    page.goto(demo.edge + "/login")
+    page.fill("#email", email)
+    page.fill("#password", "demo")
+    page.click("form.login-form button[type=submit]")
+    page.wait_for_url(demo.edge + "/account")
+
+
+def test_new_visitor_page_and_product_views_reach_the_profile(
+        demo: Demo, context: Any, screenshots: Path) -> None:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(demo.edge + "/")
+    page.wait_for_function("window.edge && window.edge.version")
+    page.wait_for_selector("[data-edge-inbox-open]")
+    page.screenshot(path=str(screenshots / "demo-home-new-visitor.png"))
+    assert "Moja skrzynka" in page.inner_text("[data-edge-inbox-open]")  # Accept-Language: pl
+    vid = demo.visitor(context)
+    demo.profiles.wait(vid, lambda p: bool(p.page_views), "the home page view")
+    page.click("a[href^='/p/']")
+    page.wait_for_url("**/p/*")
+    sku = page.get_attribute("[data-edge-product]", "data-edge-product")
+    profile = demo.profiles.wait(
+        vid, lambda p: any(v.get("sku") == sku for v in p.product_views), "the product view")
+    assert profile.page_views[0]["url"].endswith(f"/p/{sku}")
+    assert errors == []
+
+
+def test_like_survives_login_and_known_contact_sees_the_inbox(
+        demo: Demo, context: Any, screenshots: Path) -> None:
+    page = context.new_page()
+    page.goto(demo.edge + "/p/SHR-101")
+    page.wait_for_selector("[data-edge-inbox-open]")
+    page.click("[data-edge-like='SHR-101']")
+    page.wait_for_selector("[data-edge-like='SHR-101'][aria-pressed=true]")
+    demo.profiles.wait(demo.visitor(context), lambda p: "SHR-101" in p.likes, "the like")
+    page.reload()
+    page.wait_for_selector("[data-edge-like='SHR-101'][aria-pressed=true]")
+
+    _log_in(page, demo, KNOWN_EMAIL)
+    page.goto(demo.edge + "/")
+    page.wait_for_selector("[data-edge-inbox-open]")
+    drawer = _open_inbox(page)
+    wishlist = drawer.locator("[data-edge-inbox-section=wishlist] li")
+    assert "SHR-101" in wishlist.evaluate_all("els => els.map(e => e.dataset.edgeSku)")
+    loyalty = drawer.locator("[data-edge-inbox-section=loyalty]").inner_text()
+    assert "Złoto" in loyalty and "Platyna" in loyalty  # the imported loyalty status, in Polish
+    assert "Twoja skrzynka zakupowa" in drawer.inner_text()
+    page.screenshot(path=str(screenshots / "demo-home-known-contact-inbox.png"))
+    profile = demo.profiles.load(demo.visitor(context))
+    assert profile.known and "SHR-101" in profile.likes
+
+
+def test_runner_gets_an_offer_that_shows_unread_then_read(demo: Demo, context: Any) -> None:
+    page = context.new_page()
+    page.goto(demo.edge + "/c/shoes/running")
+    links = page.locator("a[href^='/p/SHR-']").evaluate_all(
+        "els => [...new Set(els.map(e => e.getAttribute('href')))].slice(0, 3)")
+    assert len(links) == 3
+    vid = demo.visitor(context)
+    for href in links:
+        page.goto(demo.edge + href)
+        page.wait_for_function("window.edge && window.edge.version")
+    demo.profiles.wait(vid, lambda p: len(p.product_views) >= 3, "three running-shoe views")
+    page.goto(demo.edge + "/")  # now in the "runner" segment: the rule delivers RUN15
+    badge = page.locator("[data-edge-inbox-badge]")
+    badge.wait_for(state="visible")
+    assert badge.inner_text() == "1"
+    drawer = _open_inbox(page)
+    offer = drawer.locator("[data-edge-offer=RUN15]")
+    assert offer.get_attribute("data-edge-offer-state") == "unread"
+    offer.locator("[data-edge-offer-read]").click()
+    page.wait_for_selector("[data-edge-offer=RUN15][data-edge-offer-state=read]")
+    assert badge.is_hidden()
+    page.reload()
+    drawer = _open_inbox(page)
+    assert drawer.locator("[data-edge-offer=RUN15]").get_attribute(
+        "data-edge-offer-state") == "read"
