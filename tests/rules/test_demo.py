@@ -124,4 +124,4 @@ def test_demo_params_are_what_the_widgets_accept(demo: RuleSet) -> None:
             elif p.kind == "popup":
                 PopupParams.model_validate({**params, "trigger": p.trigger.to_dict()})
                 checked += 1
-    assert checked == 9  # 6 slot placements (one with two variants) and 2 pop-ups
+    assert checked == 11  # 7 slot placements (one with two variants) and 3 pop-ups
