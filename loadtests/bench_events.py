@@ -1,6 +1,7 @@
 """Events ingest through the real events API: events/s at 16 concurrent connections.
 
     python loadtests/bench_events.py [--connections 16] [--batch 10] [--seconds 10]
+                                     [--appendfsync always|everysec]
 
 Starts an embedded Redis (AOF, fsync always, as the edge runs it) in a temp dir and the events
 API under uvicorn in its own process on loopback; then 16 clients, each one visitor with its own
@@ -38,7 +39,7 @@ def batch(i: int, size: int) -> dict[str, Any]:
     return {"events": [kinds[(i + k) % len(kinds)] for k in range(size)]}
 
 
-def serve(port: int, data_dir: str) -> None:
+def serve(port: int, data_dir: str, appendfsync: str) -> None:
     """The server process: the events API on a fresh embedded Redis."""
     import contextlib
 
@@ -53,6 +54,8 @@ def serve(port: int, data_dir: str) -> None:
 
     settings = Settings(rate_limit_per_visitor=10**9, rate_limit_per_ip=10**9, fingerprint=False)
     handle = start_redis("", data_dir)
+    if appendfsync != "always":  # only to see what durability costs; the edge runs "always"
+        handle.embedded.config_set("appendfsync", appendfsync)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
@@ -116,17 +119,20 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--batch", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--appendfsync", choices=["always", "everysec"], default="always",
+                        help="Redis fsync policy (the edge runs always; everysec to compare)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.serve, args.data)
+        serve(args.serve, args.data, args.appendfsync)
         return
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with tempfile.TemporaryDirectory() as data:
-        server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--data", data],
+        server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--data", data,
+                                   "--appendfsync", args.appendfsync],
                                   env={**os.environ, "PYTHONPATH": str(ROOT)})
         try:
             deadline = time.monotonic() + 30
