@@ -172,7 +172,7 @@ def test_demo_rules_are_valid() -> None:
     demo = Path(__file__).resolve().parents[2] / "rules" / "examples" / "demo"
     out = io.StringIO()
     assert check(demo, out=out, err=io.StringIO()) == 0
-    assert "2 pop-up, 1 inbox" in out.getvalue()
+    assert "3 pop-up, 1 inbox" in out.getvalue()
 
 
 def test_cli_reports_every_file_that_does_not_parse(tmp_path: Path) -> None:
