@@ -224,6 +224,10 @@ async def test_redis_down_gives_an_anonymous_visitor_quickly(tmp_path: Any) -> N
     visitor = await asyncio.wait_for(identity.identify(head(f"edge_login={token}")), 5)
     assert visitor.is_new and not visitor.known and visitor.via == "fallback"
     assert visitor.cookie_header
+    # a returning visitor keeps their id (and their cookie) while Redis is away
+    cookie = sign_visitor_id(identity.settings.secret, "returning")
+    back = await asyncio.wait_for(identity.identify(head(f"edge_vid={cookie}")), 5)
+    assert (back.id, back.is_new, back.set_cookie_headers()) == ("returning", False, [])
     await dead.aclose()
 
 
