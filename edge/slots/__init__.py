@@ -51,7 +51,11 @@ Body end
 Body-end HTML (pop-ups, inbox, widget script) goes just before the last ``</body>`` that is a
 real tag, else before the last ``</html>``, else at the end of the page, but only where the
 probe verifies; otherwise ``plan.body_end`` is None (frameset documents, a page ending inside an
-unclosed ``<plaintext>``/``<script>``/comment, a ``</body>`` in foreign content, …).
+unclosed ``<plaintext>``/``<script>``/comment, a ``</body>`` in foreign content, …). ``render``
+wraps the body-end HTML in ``<div data-edge-end="">``: a div start tag does not reopen
+formatting elements the page left open, so nothing new appears around the injection.
+Pages with a ``<frameset>`` tag get no slots and no body end (any fill could decide whether the
+frameset replaces the body).
 
 Nesting and duplicates
 ----------------------

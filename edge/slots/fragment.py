@@ -13,8 +13,9 @@ from __future__ import annotations
 from edge.slots.tokens import TOKEN, VOID
 
 # Start tags that act on the document or its <head>/<body> rather than where they stand.
+# (<nobr> runs the adoption agency on any open <nobr> in scope, the page's included.)
 _FORBIDDEN = frozenset({b"html", b"head", b"body", b"frameset", b"frame", b"plaintext",
-                        b"base", b"image", b"isindex", b"keygen"})
+                        b"base", b"image", b"isindex", b"keygen", b"nobr"})
 # Start tags that close an open <p> (HTML "close a p element"), so they may not nest in one.
 _CLOSES_P = frozenset({b"address", b"article", b"aside", b"blockquote", b"center", b"details",
                        b"dialog", b"dir", b"div", b"dl", b"fieldset", b"figcaption", b"figure",

@@ -83,6 +83,11 @@ def build_plan(body: bytes, verify: bool = True) -> SlotPlan:
         return EMPTY_PLAN
     encoding = scan.charset(body)
     cands, rejected = scan.candidates(body, encoding)
+    if scan.has_frameset(body):
+        # A <frameset> replaces the body unless content before it said otherwise; any fill
+        # could flip that ("frameset-ok"), so frameset pages are left alone.
+        return SlotPlan(charset=encoding, length=len(body),
+                        rejected=tuple(rejected + [(c.name, "frameset page") for c in cands]))
     if len(cands) > MAX_CANDIDATES:
         rejected += [(c.name, "too many slots on the page") for c in cands]
         cands = []

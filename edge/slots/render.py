@@ -14,6 +14,8 @@ from edge.slots.verify import splice
 log = logging.getLogger("edge.slots")
 
 _ASCII = bytes(range(0x20, 0x7F)).decode("ascii")
+END_OPEN = b'<div data-edge-end="">'
+END_CLOSE = b"</div>"
 
 
 @lru_cache(maxsize=64)
@@ -78,7 +80,9 @@ def render(body: bytes, plan: SlotPlan, fills: Mapping[str, str], body_end: str,
         if body_end and isinstance(body_end, str) and plan.body_end is not None:
             data = encode_fill(body_end, codec, b"body")
             if data:
-                edits.append((plan.body_end, plan.body_end, data))
+                # In a wrapper <div>: its start tag does not reopen formatting elements the
+                # page left open (text or a <span> would, around the injection, in the body).
+                edits.append((plan.body_end, plan.body_end, END_OPEN + data + END_CLOSE))
                 edits.sort(key=lambda e: e[0])
         if not edits:
             return body

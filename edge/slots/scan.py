@@ -35,6 +35,7 @@ for _names, _why in (
 
 _CHARSET = re.compile(rb"<meta[^>]*?charset[\t\n\f\r ]*=[\t\n\f\r ]*[\"']?[\t\n\f\r ]*"
                       rb"([A-Za-z0-9_\-:.]+)", re.IGNORECASE)
+_FRAMESET = re.compile(rb"<frameset[\t\n\f\r />]", re.IGNORECASE)
 _BODY_END = re.compile(rb"</body[\t\n\f\r />]", re.IGNORECASE)
 _HTML_END = re.compile(rb"</html[\t\n\f\r />]", re.IGNORECASE)
 
@@ -67,6 +68,10 @@ def is_wide(body: bytes) -> bool:
         return True
     sample = body[:512]
     return b"<\x00" in sample or b"\x00<" in sample
+
+
+def has_frameset(body: bytes) -> bool:
+    return _FRAMESET.search(body) is not None
 
 
 def charset(body: bytes) -> str | None:

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from edge.slots import SlotPlanner, render
+from tests.slots.fills import FILLS
 from tests.slots.html5lib_dat import TreeTest, read_all
 from tests.slots.trees import dump, is_injected, parse, slot_in
 
 pytestmark = pytest.mark.slow
 
 END_FILL = '<div data-edge-injected=""><p>Zdravím ☃</p><script>1</script></div>'
-SLOT_FILL = '<div data-edge-injected=""><b>Ahoj</b> ☃ <ul><li>x</li></ul></div>'
 # The first start tag of a container gets slot "t"; the first of the others gets slot "u"
 # (most of those are refused, which is the point: a refused slot must leave the page alone).
 _CONTAINER = re.compile(r"<(div|span|section|article|aside|main|nav|header|footer|li|td|th|"
@@ -107,20 +107,21 @@ def test_slot_fill_keeps_every_tree(tests: list[TreeTest]) -> None:
             continue
         body = marked.encode("utf-8")
         plan = planner.plan(body)
-        fills = {name: SLOT_FILL for name in ("t", "u", "n") if name in plan.slots}
+        names = [name for name in ("t", "u", "n") if name in plan.slots]
         counts["slots refused"] += len(plan.rejected)
-        if not fills:
+        if not names:
             continue
-        counts["slots filled"] += len(fills)
-        out = render(body, plan, fills, END_FILL, plan.charset or "utf-8")
-        assert out != body
+        counts["slots filled"] += len(names)
         scripting = _scripting(t)
-
-        filled = slot_in(fills)
+        filled = slot_in(names)
         expected = dump(parse(marked, scripting), clear=filled)
-        got = dump(parse(_text(out), scripting), drop=is_injected, clear=filled)
-        if got != expected:
-            failures.append(f"{t.id} {marked!r}\n{expected}\n--- got ---\n{got}")
+        for fill in FILLS:
+            out = render(body, plan, {name: fill for name in names}, fill, plan.charset or "utf-8")
+            assert out != body
+            counts["documents rendered and compared"] += 1
+            got = dump(parse(_text(out), scripting), drop=is_injected, clear=filled)
+            if got != expected:
+                failures.append(f"{t.id} {marked!r} {fill!r}\n{expected}\n--- got ---\n{got}")
     print("\nhtml5lib corpus, slots:", dict(counts))
     assert counts["slots filled"] > 500
     assert not failures, f"{len(failures)} trees changed:\n" + "\n\n".join(failures[:5])

@@ -10,6 +10,7 @@ import pytest
 
 from edge.slots import SlotPlanner, has_marker, render
 from edge.slots.tokens import TOKEN, VOID
+from tests.slots.fills import FILLS
 from tests.slots.trees import dump, is_injected, parse, slot_in
 
 pytestmark = pytest.mark.slow
@@ -21,6 +22,8 @@ BODY_END = ('<div data-edge-injected="" id="edge-root"><p>Pop-up: Grüße ☃</p
 CONTAINERS = frozenset({b"div", b"section", b"article", b"aside", b"header", b"footer", b"nav",
                         b"main", b"ul", b"ol", b"li", b"span", b"td", b"form", b"figure",
                         b"blockquote", b"dl", b"dd"})
+# Fill shapes with a marked element, so that the test can see each fill arrived.
+SHAPES = [fill for fill in FILLS if fill.startswith("<") and "data-edge-injected" in fill]
 MARK_DEPTHS = (3, 6, 10, 15, 20, 25)
 NEW_DEPTHS = (2, 5, 8, 12)
 
@@ -81,7 +84,7 @@ def test_filled_pages_keep_their_tree_outside_the_slots(corpus_dir: Path) -> Non
     inserted = accepted = with_body_end = 0
     reasons: Counter[str] = Counter()
     failures: list[str] = []
-    for path in pages(corpus_dir):
+    for index, path in enumerate(pages(corpus_dir)):
         marked, n = mark(path.read_bytes())
         plan = planner.plan(marked)
         inserted += n
@@ -90,8 +93,10 @@ def test_filled_pages_keep_their_tree_outside_the_slots(corpus_dir: Path) -> Non
         with_body_end += plan.body_end is not None
         print(f"{path.name}: {n} slots marked, {len(plan.slots)} fillable, "
               f"body end {'yes' if plan.body_end is not None else 'no'}")
-        fills = {name: FILL for name in plan.slots}
-        out = render(marked, plan, fills, BODY_END, plan.charset)
+        # Alternate the shape of the fills from page to page.
+        shape = SHAPES[index % len(SHAPES)]
+        fills = {name: FILL if i % 2 else shape for i, name in enumerate(plan.slots)}
+        out = render(marked, plan, fills, BODY_END if n % 2 else shape, plan.charset)
         if not fills and plan.body_end is None:
             assert out is marked
             continue

@@ -26,7 +26,8 @@ def test_bytes_outside_the_slot_are_copied_unchanged() -> None:
     (occ,) = plan.occurrences
     out = render(PAGE, plan, {"hero": "<p>Hi</p>"}, "<script src=/e.js></script>", "utf-8")
     assert out == (PAGE[:occ.start] + b"<p>Hi</p>" + PAGE[occ.end:plan.body_end] +
-                   b"<script src=/e.js></script>" + PAGE[plan.body_end:])
+                   b'<div data-edge-end=""><script src=/e.js></script></div>' +
+                   PAGE[plan.body_end:])
     assert PAGE[occ.start:occ.end] == b"default <b>x</b>"
 
 

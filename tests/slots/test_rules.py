@@ -185,7 +185,15 @@ def test_body_end_goes_before_the_last_real_body_end_tag() -> None:
     p = plan(html)
     assert p.body_end == html.rindex("</body>")
     out = assert_same_outside(html, {}, '<div data-edge-injected="">pop</div>')
-    assert out.endswith(b'<div data-edge-injected="">pop</div></body></html>')
+    # In a wrapper div, so that formatting elements left open on the page are not reopened
+    # around it.
+    assert out.endswith(b'<div data-edge-end=""><div data-edge-injected="">pop</div></div>'
+                        b"</body></html>")
+
+
+def test_body_end_after_unclosed_formatting_elements() -> None:
+    html = "<body><p><b>bold <i>both</p>text</body>"
+    assert_same_outside(html, {}, "<span>pop-up</span> and text")
 
 
 @pytest.mark.parametrize(("html", "where"), [

@@ -25,6 +25,7 @@ _ATTR_NS = {
     "http://www.w3.org/2000/xmlns/": "xmlns ",
 }
 INJECTED = "data-edge-injected"
+END_WRAPPER = "data-edge-end"
 
 Element = Any  # xml.etree element as html5lib's etree builder makes it
 Test = Callable[[Element], bool]
@@ -57,7 +58,8 @@ def slot_in(names: object) -> Test:
 
 
 def is_injected(el: Element) -> bool:
-    return isinstance(el.tag, str) and INJECTED in el.attrib
+    """Nodes the edge put in: marked by the fill's author, or the body-end wrapper."""
+    return isinstance(el.tag, str) and (INJECTED in el.attrib or END_WRAPPER in el.attrib)
 
 
 def dump(doc: Element, drop: Test = is_injected, clear: Test | None = None) -> str:
