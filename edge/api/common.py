@@ -96,8 +96,8 @@ async def read_json(request: Request) -> Any:
     body = b"".join([chunk async for chunk in iter_body(request, limit)])
     try:
         return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(f"body: invalid JSON ({exc})", field="body") from None
+    except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, absurd nesting
+        raise ApiError(f"body: invalid JSON ({type(exc).__name__})", field="body") from None
 
 
 def client_ip(request: Request) -> str:

@@ -22,7 +22,22 @@ Money = Annotated[float, Field(ge=0, le=1e9)]
 MAX_MAP_BYTES = 4096
 
 
+MAX_DEPTH = 8
+
+
+def _depth(value: Any, limit: int) -> int:
+    if limit < 0:
+        return 0
+    if isinstance(value, dict):
+        return 1 + max((_depth(v, limit - 1) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v, limit - 1) for v in value), default=0)
+    return 0
+
+
 def _small_map(value: dict[str, Any]) -> dict[str, Any]:
+    if _depth(value, MAX_DEPTH + 1) > MAX_DEPTH:
+        raise ValueError(f"must be nested at most {MAX_DEPTH} levels deep")
     if len(json.dumps(value, default=str)) > MAX_MAP_BYTES:
         raise ValueError(f"must be at most {MAX_MAP_BYTES} bytes as JSON")
     return value

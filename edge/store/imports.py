@@ -264,7 +264,11 @@ async def import_contacts(redis: aioredis.Redis, rows: Iterable[Any] | AsyncIter
         except ValidationError as exc:
             report.bad(n, _error(exc))
             continue
-        await save_contact(redis, contact)
+        try:
+            await save_contact(redis, contact)
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. a value msgpack refuses
+            report.bad(n, f"row: {exc}")
+            continue
         report.imported += 1
     return report
 

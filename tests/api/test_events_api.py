@@ -38,6 +38,11 @@ async def test_events_are_accepted_and_a_new_visitor_gets_a_cookie(
 
 @pytest.mark.parametrize(("body", "status", "field"), [
     (b"not json", 400, "body"),
+    (b"\xff\xfe\x00{", 400, "body"),
+    (b"[" * 100_000, 400, "body"),
+    (b'{"events": [{"type": "custom", "name": "x", "params": {"a": ' + b"[" * 900 + b"]" * 900
+     + b"}}]}", 400, "events[0].params"),
+    (b'{"events": [' + b"[" * 50_000 + b"]" * 50_000 + b"]}", 400, "body"),
     (b"[]", 400, "events"),
     (b'{"events": {}}', 400, "events"),
     (b'{"events": []}', 400, "events"),
