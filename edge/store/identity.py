@@ -39,7 +39,8 @@ from edge.store.signing import (
 from edge.store.store import is_profile_id
 
 AMBIGUOUS = b"!"
-REFRESH_AFTER = 24 * 3600  # re-issue the cookie once a day so its max-age rolls forward
+# Re-issue the cookie once a day so its max-age rolls forward (and at once after a rotation).
+REFRESH_AFTER = 24 * 3600
 CLIENT_SIGNALS_COOKIE = "edge_fp"  # screen, timezone, platform, set by the widget script
 CLIENT_SIGNALS_HEADER = "x-edge-client"
 FINGERPRINT_CONSENTS = ("fingerprint", "tracking")
@@ -166,7 +167,7 @@ class Identity:
                 contact = await self.redis.hget(keys.profile_key(pid, "p"), "contact")
             visitor.known = bool(contact)
             visitor.contact_id = contact.decode() if contact else None
-            if now - signed.issued_at > REFRESH_AFTER:
+            if now - signed.issued_at > REFRESH_AFTER or not signed.current:
                 visitor.cookie_header = self.cookie_header(vid, now)
             if fp and fp_pid and fp_pid not in (pid.encode(), AMBIGUOUS):
                 # two live profiles share this fingerprint: never re-link by it again

@@ -68,6 +68,7 @@ def _is_id(value: str) -> bool:
 class SignedVisitor:
     visitor_id: str
     issued_at: int  # epoch seconds
+    current: bool = True  # signed with the first (current) secret, not an older one
 
 
 def sign_visitor_id(secret: str, visitor_id: str, issued_at: float | None = None) -> str:
@@ -97,16 +98,17 @@ def read_visitor_cookie(
         if not _is_id(visitor_id):
             return None
         body = f"{COOKIE_VERSION}.{visitor_id}.{issued_text}"
-        if not any(
-            hmac.compare_digest(_mac(s, _COOKIE_DOMAIN, body), signature) for s in secrets_ if s
-        ):
+        matched = next((i for i, s in enumerate(secrets_)
+                        if s and hmac.compare_digest(_mac(s, _COOKIE_DOMAIN, body), signature)),
+                       None)
+        if matched is None:
             return None
         issued = int(issued_text, 36)
         current = time.time() if now is None else now
         # A little clock skew between edge machines is fine; a cookie from the future is not.
         if issued > current + 300 or current - issued > max_age:
             return None
-        return SignedVisitor(visitor_id, issued)
+        return SignedVisitor(visitor_id, issued, current=matched == 0)
     except (ValueError, TypeError, UnicodeError):
         return None
 
