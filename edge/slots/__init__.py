@@ -4,7 +4,7 @@ out, without ever damaging the page.
     from edge.slots import has_marker, SlotPlanner, SlotPlan, render
 
     if has_marker(body):                      # a byte scan; False → never parse the page
-        plan = planner.plan(body)             # cached per body (blake2b digest, LRU)
+        plan = planner.plan(body)             # cached per body (SHA-1 digest, LRU)
         out = render(body, plan, {"hero": "<div>…</div>"}, "<script …></script>", "utf-8")
 
 What is a slot
