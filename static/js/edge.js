@@ -471,9 +471,14 @@
     }
   }
 
-  function loadInbox() {
+  // The edge renders the shell (with the unread count) into proxied pages, so the drawer's
+  // content is only fetched when it opens, or at once when the page has like buttons to set.
+  var inboxLoaded = false;
+  function loadInbox(force) {
     if (cfg.inbox === false) return;
     var shell = inboxRoot() ? 0 : 1;
+    if (!force && !shell && !d.querySelector('[data-edge-like]')) return;
+    inboxLoaded = true;
     request('GET', '/inbox?lang=' + encodeURIComponent(lang()) + '&shell=' + shell).then(guard(renderInbox));
   }
 
@@ -498,6 +503,7 @@
     var panel = root && root.querySelector('[data-edge-inbox-drawer]');
     if (!panel || !panel.hidden) return;
     if (openDialog) openDialog.close();
+    if (!inboxLoaded) loadInbox(true);
     var button = root.querySelector('[data-edge-inbox-open]');
     panel.hidden = false;
     root.classList.add('edge-open');
@@ -613,7 +619,7 @@
     preference: guard(function (name, value) { send({ type: 'preference', name: name, value: value }); }),
     flush: guard(function () { flush(false); }),
     openInbox: guard(openInbox),
-    refreshInbox: guard(loadInbox),
+    refreshInbox: guard(function () { loadInbox(true); }),
     like: guard(function (sku) { liked[sku] = true; inboxCall('POST', '/inbox/wishlist', { sku: String(sku) }); }),
     unlike: guard(function (sku) { liked[sku] = false; inboxCall('DELETE', '/inbox/wishlist/' + encodeURIComponent(sku)); }),
     exitIntent: guard(fireExit),
@@ -634,7 +640,7 @@
     trackPage();
     scan(d);
     if (embed) gate = fillSlots().then(null, log);
-    loadInbox();
+    loadInbox(false);
     // Calls queued before the script loaded: window.edge = window.edge || []; edge.push(['track', ...])
     early.forEach(guard(function (call) { if (call && api[call[0]]) api[call[0]].apply(null, call.slice(1)); }));
   });

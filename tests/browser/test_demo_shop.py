@@ -6,6 +6,7 @@ set up by hand except seeding the demo catalog and contacts, as ``edge demo`` do
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,9 @@ def test_runner_gets_an_offer_that_shows_unread_then_read(demo: Demo, context: A
         page.goto(demo.edge + href)
         page.wait_for_function("window.edge && window.edge.version")
     demo.profiles.wait(vid, lambda p: len(p.product_views) >= 3, "three running-shoe views")
-    page.goto(demo.edge + "/")  # now in the "runner" segment: the rule delivers RUN15
+    page.goto(demo.edge + "/")  # now in the "runner" segment: the rule delivers RUN15…
+    demo.profiles.wait(vid, lambda p: "RUN15" in p.inbox, "the RUN15 offer")
+    page.goto(demo.edge + "/c/shoes")  # …and every page from now on shows it
     badge = page.locator("[data-edge-inbox-badge]")
     badge.wait_for(state="visible")
     assert badge.inner_text() == "1"
@@ -153,3 +156,34 @@ def test_runner_gets_an_offer_that_shows_unread_then_read(demo: Demo, context: A
     drawer = _open_inbox(page)
     assert drawer.locator("[data-edge-offer=RUN15]").get_attribute(
         "data-edge-offer-state") == "read"
+
+
+def test_exit_intent_popup_shows_once_closes_with_esc_and_not_again(demo: Demo,
+                                                                    context: Any) -> None:
+    page = context.new_page()
+    page.goto(demo.edge + "/p/SHR-101")  # a first visit, on a product page
+    page.wait_for_function("window.edge && window.edge.version")
+    popup = page.locator("[data-edge-placement=exit_first_visit]")
+    assert popup.count() == 1 and popup.is_hidden()
+    dialog = page.get_by_role("dialog", name="Zanim wyjdziesz: czego szukasz?")
+    # Exit intent is ignored for a moment after load (stray pointer moves): leave until it shows.
+    deadline = time.monotonic() + 10
+    while not dialog.is_visible():
+        assert time.monotonic() < deadline, "the exit-intent pop-up never showed"
+        page.mouse.move(600, 300)
+        page.mouse.move(600, 5)
+        page.mouse.move(600, -20)  # out through the top of the window
+        page.wait_for_timeout(100)
+    assert page.evaluate("document.activeElement.closest('[role=dialog]') !== null")
+    page.keyboard.press("Escape")
+    popup.wait_for(state="hidden")
+    vid = demo.visitor(context)
+    demo.profiles.wait(vid, lambda p: "exit_first_visit" in p.placements
+                       and p.placements["exit_first_visit"].close.lifetime == 1,
+                       "the pop-up's close")
+    page.mouse.move(600, 300)
+    page.mouse.move(600, -20)
+    assert popup.is_hidden()  # not again on this page…
+    page.reload()
+    page.wait_for_function("window.edge && window.edge.version")
+    assert popup.count() == 0  # …nor on the next: the rule stops after a close
