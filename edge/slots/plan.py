@@ -179,7 +179,8 @@ def _verify(verifier: Verifier, accepted: dict[int, Occurrence], ends: list[int]
     # Probes that did not stay in place name their slots; the rest is found by halving.
     keys = [i for i in starts if i not in verifier.misplaced]
     good = _passing(verifier, keys, starts)
-    end = _first_end(verifier, ends)
+    # With no slots the first check was the first body end's own: no need to repeat it.
+    end = _first_end(verifier, ends if starts else ends[1:])
     if good and not verifier.check({i: starts[i] for i in good}, end):
         good = []  # slots that pass alone but not together: keep none
     for i in starts:

@@ -38,7 +38,7 @@ def codec_for(encoding: str | None) -> str:
     return name
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=512)
 def encode_fill(html: str, codec: str, context: bytes) -> bytes | None:
     """The fill as page bytes, or None when it is not self-contained (it is then dropped)."""
     data = html.encode(codec, "xmlcharrefreplace")
