@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -21,12 +22,21 @@ from edge.cli import UVICORN_DEFAULTS
 PAGE_SIZE = 100 * 1024
 
 
+def bench_product() -> dict[str, Any]:
+    """The demo catalog's first product: the page the benchmark serves is its product page."""
+    from edge.demo.catalog import products
+
+    return products()[0]
+
+
 def make_page(slots: int) -> bytes:
     """A ~100 KB shop-like page; ``slots`` of its blocks are marked as slots."""
+    product = bench_product()
     head = (
         "<!doctype html><html lang=pl><head><meta charset=utf-8><title>Sklep — buty</title>"
-        '<meta name="edge:page-type" content="product"><meta name="edge:product" content="SKU-0001">'
-        '<meta name="edge:category" content="shoes/running">'
+        '<meta name="edge:page-type" content="product">'
+        f'<meta name="edge:product" content="{product["sku"]}">'
+        f'<meta name="edge:category" content="{product["category"]}">'
         "<style>body{font-family:sans-serif}.card{display:inline-block;width:200px}</style>"
         "</head><body><header><nav><a href=/>Home</a> <a href=/c/shoes>Shoes</a></nav></header><main>"
     )
@@ -129,10 +139,56 @@ def edge_app(origin: str, mode: str, data_dir: str) -> Any:
         )
         settings = Settings(origin=origin, inject_script=False)
         return create_app(settings, lambda state: StaticPersonalizer(fills), use_redis=False)
-    settings = Settings(origin=origin, data_dir=data_dir,
-                        redis_url=os.environ.get("REDIS_URL", ""),
-                        rules_dir=os.environ.get("EDGE_RULES_DIR", ""))
+    import asyncio
+
+    from edge.demo_runner import DEMO_RULES, DEMO_SHOP_SECRET
+    from edge.store.server import start_redis
+
+    handle = start_redis(os.environ.get("REDIS_URL", ""), data_dir)
+    settings = Settings(origin=origin, data_dir=data_dir, redis_url=handle.url,
+                        rules_dir=str(DEMO_RULES), shop_secret=DEMO_SHOP_SECRET)
+    cookie = asyncio.run(prepare_full(handle, settings))
+    (Path(data_dir) / "rich-cookie.txt").write_text(cookie)
     return create_app(settings)
+
+
+async def prepare_full(handle: Any, settings: Any) -> str:
+    """Seed the demo catalog and history, and build one rich known profile: a contact with an
+    advisor and loyalty points, 60 product views, a cart, likes and purchases. Returns the
+    Cookie header value that makes a request that visitor."""
+    from edge.demo.contacts import contacts
+    from edge.demo_runner import seed
+    from edge.page import RequestHead
+    from edge.store.event_models import parse_batch
+    from edge.store.events import EventWriter
+    from edge.store.identity import Identity
+    from edge.store.signing import make_login_token
+
+    redis = handle.client(timeout=10)
+    await seed(redis, settings)
+    identity = Identity(settings, redis)
+    contact = contacts()[0]
+    token = make_login_token(settings.shop_secret, contact["contact_id"], email=contact["email"])
+    head = RequestHead("GET", "/", "", {"user-agent": "bench", "cookie": f"edge_login={token}"},
+                       "127.0.0.1")
+    visitor = await identity.identify(head)
+    product = bench_product()
+    from edge.demo.catalog import products
+
+    catalog = products()
+    events: list[dict[str, Any]] = [{"type": "product_view", "sku": p["sku"]}
+                                    for p in catalog[:60]]
+    events += [{"type": "add_to_cart", "sku": p["sku"], "qty": 1, "price": p["price"]}
+               for p in catalog[60:63]]
+    events += [{"type": "like", "sku": p["sku"]} for p in catalog[63:70]]
+    events.append({"type": "product_view", "sku": product["sku"]})
+    writer = EventWriter(redis, settings)
+    for i in range(0, len(events), 50):
+        chunk = events[i:i + 50]
+        await writer.apply(visitor.id, parse_batch({"events": chunk}, len(chunk)))
+    await redis.aclose()
+    vid_cookie = identity.cookie_header(visitor.visitor_id).split(";")[0]
+    return vid_cookie
 
 
 def main() -> None:
