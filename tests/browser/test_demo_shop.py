@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
 from edge.app import create_app
 from edge.demo.catalog import products
@@ -28,33 +32,50 @@ KNOWN_EMAIL = "krzysztof.nowak@example.com"  # Złoto tier, Polish, has an advis
 
 
 class Demo:
-    def __init__(self, edge: str, settings: Any, profiles: Profiles):
+    def __init__(self, edge: str, settings: Any, profiles: Profiles, site: str):
         self.edge = edge
         self.settings = settings
         self.profiles = profiles
+        self.site = site
 
     def visitor(self, context: Any) -> str:
         return self.profiles.visitor_id(context.cookies())
 
 
+def embedding_site(edge_url: str) -> Starlette:
+    """Another site (not behind the edge) with one slot, embedding the script."""
+    body = f"""<!doctype html><html lang="pl"><head><meta charset="utf-8">
+<meta name="edge:page-type" content="home"><title>Blog Szczytu</title></head><body>
+<h1>Blog</h1><section data-edge-slot="hero"><p>embed default</p></section>
+<script src="{edge_url}/_edge/edge.js" data-edge="{edge_url}" defer></script></body></html>"""
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(body)
+
+    return Starlette(routes=[Route("/", index)])
+
+
 @pytest.fixture(scope="module")
 def demo(redis_handle: RedisHandle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     port = free_port()
-    with serve(create_shop(products(), shop_secret=DEMO_SHOP_SECRET)) as shop_url:
+    edge_url = f"http://127.0.0.1:{port}"
+    with serve(create_shop(products(), shop_secret=DEMO_SHOP_SECRET)) as shop_url, \
+            serve(embedding_site(edge_url)) as site_url:
         settings = demo_settings(host="127.0.0.1", port=port, shop_url=shop_url,
                                  redis_url=redis_handle.url,
                                  data_dir=str(tmp_path_factory.mktemp("demo")),
                                  admin_token="demo-admin-token")
         # a shared, busy test machine: generous budgets so pages are never served plain
-        settings = settings.model_copy(update={"personalize_timeout": 5.0,
-                                               "redis_timeout": 5.0})
+        settings = settings.model_copy(update={
+            "personalize_timeout": 5.0, "redis_timeout": 5.0,
+            "cors_origins": (*settings.cors_origins, site_url)})
         profiles = Profiles(redis_handle.url, settings)
         profiles.run(lambda r: r.flushall())  # shared data (catalog) from other modules
         profiles.run(seed)
         app = create_app(settings)
         add_routes(app)
         with serve(app, port=port) as edge_url:
-            yield Demo(edge_url, settings, profiles)
+            yield Demo(edge_url, settings, profiles, site_url)
 
 
 @pytest.fixture
@@ -187,3 +208,22 @@ def test_exit_intent_popup_shows_once_closes_with_esc_and_not_again(demo: Demo,
     page.reload()
     page.wait_for_function("window.edge && window.edge.version")
     assert popup.count() == 0  # …nor on the next: the rule stops after a close
+
+
+def test_embed_mode_on_another_site_runs_the_same_rules(demo: Demo, context: Any) -> None:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(demo.site + "/")
+    hero = page.locator("[data-edge-slot=hero][data-edge-filled]")
+    hero.wait_for()
+    assert "embed default" not in hero.inner_text()
+    placement = hero.locator("[data-edge-placement]").first.get_attribute("data-edge-placement")
+    assert placement == "hero_welcome"  # the demo rule for a new visitor on a home page
+    page.locator("[data-edge-inbox-open]").wait_for()  # the inbox comes along
+    assert page.locator("[data-edge-inbox]").count() == 1
+    vid = demo.visitor(context)
+    profile = demo.profiles.wait(vid, lambda p: "hero_welcome" in p.placements,
+                                 "the embedded impression")
+    assert profile.page_views[0]["url"] == demo.site + "/"
+    assert errors == []
