@@ -41,7 +41,8 @@ _BLOCKERS = {
 
 
 def key_attr(i: int) -> bytes:
-    return b" " + KEY.encode() + b"=" + str(i).encode()
+    # Spaces on both sides: an unquoted value would run on into "/attr" after it.
+    return b" " + KEY.encode() + b"=" + str(i).encode() + b" "
 
 
 def parse(data: bytes, encoding: str | None) -> LexborHTMLParser:

@@ -246,5 +246,6 @@ def test_slot_names_and_facts_are_read_in_the_page_charset() -> None:
 
 def test_markers_with_entities_and_odd_quoting() -> None:
     p = plan("<div data-edge-slot='a&amp;b' title=\"x > y\">1</div>"
-             "<section class=a data-edge-slot=c/>2</section>")
-    assert p.slots == ("a&b", "c/")
+             "<section class=a data-edge-slot=c/>2</section><div/data-edge-slot=d>3</div>"
+             "<div\ndata-edge-slot\n=\n'e'>4</div>")
+    assert p.slots == ("a&b", "c/", "d", "e")
