@@ -227,3 +227,29 @@ def test_embed_mode_on_another_site_runs_the_same_rules(demo: Demo, context: Any
                                  "the embedded impression")
     assert profile.page_views[0]["url"] == demo.site + "/"
     assert errors == []
+
+
+def test_events_survive_navigation_impression_click_and_cart(demo: Demo, context: Any) -> None:
+    page = context.new_page()
+    page.goto(demo.edge + "/p/SHR-101")
+    page.wait_for_function("window.edge && window.edge.version")
+    frame = page.locator("[data-edge-slot=recommendations] [data-edge-placement]").first
+    frame.wait_for(state="attached")
+    placement = frame.get_attribute("data-edge-placement")
+    frame.scroll_into_view_if_needed()
+    vid = demo.visitor(context)
+    demo.profiles.wait(vid, lambda p: placement in p.placements, "the frame's impression")
+    link = frame.locator("a[data-edge-sku]").first
+    sku = link.get_attribute("data-edge-sku")
+    link.click()  # leaves the page at once: the click goes out with sendBeacon on pagehide
+    page.wait_for_url(f"**/p/{sku}")
+    profile = demo.profiles.wait(vid, lambda p: p.placements[placement].click.lifetime == 1,
+                                 "the click on a recommended product")
+    assert profile.placements[placement].seen.lifetime == 1
+    page.wait_for_function("window.edge && window.edge.version")
+    buy = page.locator(f"[data-edge-add-to-cart='{sku}']").first
+    assert buy.is_enabled()  # the frame's rule recommends in-stock products only
+    buy.click()  # the shop's form posts and the page changes
+    page.wait_for_load_state()
+    demo.profiles.wait(vid, lambda p: any(c["sku"] == sku for c in p.cart),
+                       "the add to cart sent while leaving")
