@@ -74,6 +74,15 @@ fill that is not self-contained by the same check as default content (balanced t
 elements aside, list items in lists, table parts in tables, no block in a ``<p>``, …) is dropped
 and the slot keeps its default. ``render`` never raises: on any error the page goes out as is.
 
+Cost
+----
+Measured on the 42 real pages over 50 KB (mean 293 KB, with about ten slots each), on the
+shared 2-core machine while it was busy, where one Lexbor parse of a 100 KB page took 4.6 ms:
+``has_marker`` 0.07 ms per 100 KB; an uncached plan (median per 100 KB) 7.3 ms with
+verification, 5.5 ms without, 5.2 ms for a page with no slot (body end only), i.e. about 1.6
+Lexbor parses; a cached plan 0.1 ms (SHA-1 of the body); ``render`` 0.01 ms. A page whose probes
+fail costs one more parse per halving step.
+
 Encodings: all of this works on bytes, as markup is ASCII in every ASCII-compatible charset
 (UTF-8, windows-125x, ISO-8859-x, …). UTF-16/32 pages get a plan with no slots and no body end.
 """
