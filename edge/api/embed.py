@@ -194,8 +194,21 @@ def page_facts(params: Mapping[str, str]) -> dict[str, str]:
     return facts
 
 
+async def _check_rate(request: Request) -> None:
+    writer = getattr(getattr(request.app.state, "store", None), "events", None)
+    if writer is None:
+        return
+    try:
+        await writer.check_rate(request.client.host if request.client else None, None, 0)
+    except ApiError:
+        raise
+    except Exception as exc:  # Redis trouble: the page keeps its defaults anyway
+        log.warning("rate limit not checked: %r", exc)
+
+
 async def slots(request: Request) -> Response:
     try:
+        await _check_rate(request)
         names = _slot_names(request.query_params.get("slots", ""))
         head = page_head(request, request.query_params.get("url", ""))
     except ApiError as exc:

@@ -218,8 +218,10 @@ def _handler(action: Any) -> Any:
     @api_endpoint
     async def inner(request: Request) -> Response:
         visitor = await _visitor(request)
-        if request.method != "GET":
-            await _writer(request.app.state).check_rate(client_ip(request), visitor.id, 1)
+        write = request.method != "GET"
+        # every call counts against the address; writes also against the visitor
+        await _writer(request.app.state).check_rate(client_ip(request),
+                                                    visitor.id if write else None, int(write))
         await action(request, visitor)
         return await _answer(request, visitor)
 

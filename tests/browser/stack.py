@@ -46,14 +46,15 @@ class Stack:
 @contextlib.contextmanager
 def run_stack(redis_url: str, data_dir: Path, *, banners: Mapping[str, Mapping[str, Any]],
               popups: Mapping[str, Mapping[str, Any]] | None = None,
-              script_config: Mapping[str, Any] | None = None) -> Iterator[Stack]:
+              script_config: Mapping[str, Any] | None = None,
+              **overrides: Any) -> Iterator[Stack]:
     edge_port = free_port()
     edge_url = f"http://127.0.0.1:{edge_port}"
     with serve(create_shop()) as shop_url, serve(create_embedder(edge_url)) as embedder_url:
         settings = Settings(origin=shop_url, redis_url=redis_url, data_dir=str(data_dir),
                             cors_origins=(embedder_url,), shop_secret=SHOP_SECRET,
                             # a shared, busy test machine: generous budgets, no flaky fail-open
-                            personalize_timeout=5.0, redis_timeout=5.0)
+                            personalize_timeout=5.0, redis_timeout=5.0, **overrides)
         holder: dict[str, Any] = {}
 
         def factory(state: Any) -> PagePersonalizer:

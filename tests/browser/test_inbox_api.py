@@ -96,3 +96,4 @@ def test_another_visitor_cannot_touch_this_inbox(stack: Stack, visitor: httpx.Cl
     with httpx.Client(base_url=stack.edge, timeout=10, cookies=forged) as forger:
         assert forger.get("/_edge/api/inbox").json()["offers"] == []
     assert visitor.get("/_edge/api/inbox").json()["unread"] == 1
+
