@@ -31,6 +31,7 @@
   var queue = [];
   var timer = 0;
   var dead = false;
+  var failures = 0;
   var sentDuration = false;
   var seen = {};
   var clicked = {};
@@ -72,11 +73,12 @@
       opts.headers['content-type'] = 'application/json';
     }
     return w.fetch(API + path, opts).then(function (r) {
+      failures = 0;
       if (!r.ok) throw new Error('edge ' + method + ' ' + path + ': ' + r.status);
       return r.status === 204 ? null : r.json();
     }).catch(function (e) {
-      // A network failure means the edge is unreachable: stop trying on this page.
-      if (e && e.name === 'TypeError') dead = true;
+      // Network failures in a row mean the edge is unreachable: stop trying on this page.
+      if (e && e.name === 'TypeError' && ++failures >= 3) dead = true;
       log(e);
       return null;
     });

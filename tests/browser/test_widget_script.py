@@ -295,6 +295,9 @@ def test_embed_mode_fills_slots_on_another_origin(stack: Stack, context: Any) ->
     profile = stack.profiles.wait(vid, lambda p: bool(p.page_views), "the embedded page view")
     assert profile.page_views[0]["url"] == stack.embedder + "/"
     stack.profiles.wait(vid, lambda p: "hero-banner" in p.placements, "the embedded impression")
+    page.evaluate("window.edge.track('embedded_calculator', {rate: 2}); window.edge.flush()")
+    stack.profiles.wait(vid, lambda p: any(e["name"] == "embedded_calculator"
+                                           for e in p.custom_events), "a later event")
     assert errors == []
 
 
