@@ -9,6 +9,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from hashlib import sha1
 
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
 from edge.slots import scan
 from edge.slots.scan import Candidate, Occurrence
 from edge.slots.verify import Verifier, context, key_attr, keyed, parse, unlocated
@@ -143,7 +145,7 @@ def build_plan(body: bytes, verify: bool = True) -> SlotPlan:
     )
 
 
-def _refusal(body: bytes, c: Candidate, found: list | None) -> str | Occurrence:
+def _refusal(body: bytes, c: Candidate, found: list[LexborNode] | None) -> str | Occurrence:
     if not found:
         return "not an element: inside a comment, raw text, template or attribute value"
     if len(found) != 1 or (found[0].tag or "").encode("latin-1", "replace") != c.tag:
@@ -157,14 +159,14 @@ def _refusal(body: bytes, c: Candidate, found: list | None) -> str | Occurrence:
     return Occurrence(c.name, c.tag, c.content_start, end)
 
 
-def _facts(tree: object, any_facts: bool) -> tuple[dict[str, str], str]:
+def _facts(tree: LexborHTMLParser, any_facts: bool) -> tuple[dict[str, str], str]:
     facts: dict[str, str] = {}
-    for node in tree.css("meta[name]") if any_facts else ():  # type: ignore[attr-defined]
+    for node in tree.css("meta[name]") if any_facts else ():
         name = node.attributes.get("name") or ""
         if name[:5].lower() == "edge:" and len(name) > 5:
             facts.setdefault(name[5:], node.attributes.get("content") or "")
-    node = tree.css_first("title")  # type: ignore[attr-defined]
-    title = " ".join(node.text().split()) if node is not None else ""
+    found = tree.css_first("title")
+    title = " ".join(found.text().split()) if found is not None else ""
     return facts, title
 
 
