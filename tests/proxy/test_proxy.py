@@ -64,7 +64,8 @@ def test_slots_are_filled_and_body_end_injected(edge: str, client: httpx.Client)
     assert '<div data-edge-slot="hero"><p class="filled">Witaj Krzysztofie — 10 € → 中</p></div>' in text
     assert "default hero" not in text
     assert '<section data-edge-slot="recs">default recs</section>' in text  # no fill: default stays
-    assert text.endswith('<div id="edge-end"></div></body></html>')
+    # Body-end HTML goes in one marked container just before </body>.
+    assert text.endswith('<div data-edge-end=""><div id="edge-end"></div></div></body></html>')
     assert int(r.headers["content-length"]) == len(r.content)
     # Personalized: never cached by shared caches, validators of the origin's copy dropped.
     assert r.headers["cache-control"] == "private, no-cache"
