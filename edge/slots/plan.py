@@ -19,6 +19,8 @@ log = logging.getLogger("edge.slots")
 
 # A page with more marked tags than this is refused as a whole (each slot costs verification).
 MAX_CANDIDATES = 200
+# Bigger pages are not planned (no slots, no body end): planning costs about two Lexbor parses.
+MAX_PAGE_BYTES = 4_000_000
 VERIFY_FAILED = "filling it would change the page outside the slot (Lexbor verification)"
 
 
@@ -84,7 +86,7 @@ class SlotPlanner:
 
 def build_plan(body: bytes, verify: bool = True) -> SlotPlan:
     """Plan one page (uncached)."""
-    if scan.is_wide(body):
+    if scan.is_wide(body) or len(body) > MAX_PAGE_BYTES:
         return EMPTY_PLAN
     encoding = scan.charset(body)
     cands, rejected = scan.candidates(body, encoding)

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from edge.slots import SlotPlanner, build_plan, render
+from edge.slots.plan import MAX_PAGE_BYTES
 from edge.slots.render import codec_for
 
 PAGE = (b"<!doctype html><html><head><title>t</title></head><body><header>top</header>"
@@ -124,6 +125,13 @@ def test_odd_pages_never_break(page: bytes) -> None:
     assert render(page, plan, {}, "", "utf-8") is page
     out = render(page, plan, {"a": "<p>x</p>", "b": "<p>y</p>"}, "<i>z</i>", None)
     assert isinstance(out, bytes)
+
+
+def test_pages_over_the_size_limit_are_not_planned() -> None:
+    page = b"<body><div data-edge-slot=a>x</div>" + b" " * MAX_PAGE_BYTES + b"</body>"
+    plan = build_plan(page)
+    assert plan.slots == () and plan.body_end is None
+    assert render(page, plan, {"a": "<p>x</p>"}, "<i>z</i>", None) is page
 
 
 def test_a_plan_for_another_page_is_not_applied() -> None:
