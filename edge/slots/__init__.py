@@ -84,9 +84,9 @@ Lexbor parses; a cached plan 0.1 ms (SHA-1 of the body); ``render`` 0.01 ms. A p
 fail costs one more parse per halving step.
 
 Encodings: all of this works on bytes, as markup is ASCII in every ASCII-compatible charset
-(UTF-8, windows-125x, ISO-8859-x, …). UTF-16/32 pages get a plan with no slots and no body end,
-and so do pages over 4 MB (``edge.slots.plan.MAX_PAGE_BYTES``) and pages with more than 200
-marked tags (``MAX_CANDIDATES``).
+(UTF-8, windows-125x, ISO-8859-x, …). UTF-16/32 pages and pages over 4 MB
+(``edge.slots.plan.MAX_PAGE_BYTES``) get a plan with no slots and no body end; pages with more
+than 200 marked tags (``MAX_CANDIDATES``) get no slots.
 """
 
 from __future__ import annotations
