@@ -163,12 +163,22 @@ async def _catalog(state: Any) -> Catalog:
 
 
 async def _related(state: Any, skus: list[str]) -> dict[str, list[tuple[str, float]]]:
-    from edge.store.recs import related
-
-    out = {}
-    for sku in skus[:3]:
-        out[sku] = await related(state.redis, "view", sku, 6)
-    return out
+    """Products viewed together with the liked ones: from the personalizer's shared signals
+    when it has them, else one pipelined read."""
+    skus = skus[:3]
+    signals = getattr(getattr(getattr(state, "personalizer", None), "shared", None),
+                      "signals", None)
+    together = getattr(signals, "viewed_together", None)
+    if together:
+        return {sku: list(together.get(sku, ())) for sku in skus}
+    if not skus:
+        return {}
+    pipe = state.redis.pipeline(transaction=False)
+    for sku in skus:
+        pipe.zrevrange(keys.co_key("view", sku), 0, 5, withscores=True)
+    replies = await pipe.execute()
+    return {sku: [(m.decode() if isinstance(m, bytes) else str(m), float(score))
+                  for m, score in rows] for sku, rows in zip(skus, replies, strict=True)}
 
 
 def _language(request: Request, profile: Profile) -> str:
