@@ -131,6 +131,11 @@ def live_offers(states: Mapping[str, Any], language: str, now_ms: int) -> tuple[
     return tuple(offers[:MAX_OFFERS])
 
 
+def unread_count(states: Mapping[str, Any], now_ms: int) -> int:
+    """Unread live offers (not read, deleted or expired): the badge on the inbox button."""
+    return sum(1 for o in live_offers(states, "en", now_ms) if not o.read)
+
+
 def _products(catalog: Catalog, skus: Iterable[str], limit: int = MAX_ITEMS) -> tuple[Product, ...]:
     out: list[Product] = []
     for sku in dict.fromkeys(skus):

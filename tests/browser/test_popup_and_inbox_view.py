@@ -15,6 +15,7 @@ from widgets.inbox_view import (
     inbox_json,
     live_offers,
     render_shell,
+    unread_count,
     wishlist_recommendations,
 )
 from widgets.popup import PopupWidget
@@ -124,6 +125,7 @@ def test_live_offers_skip_deleted_expired_and_broken_newest_first() -> None:
     assert offers[0].title == "Nowe" and offers[0].url is None and not offers[0].read
     assert offers[1].title == "Bald"  # no pl or en text: any language rather than nothing
     assert offers[2].read
+    assert unread_count(states, NOW) == 2  # "new" and "soon"; not the read, deleted or expired
 
 
 def test_wishlist_recommendations_same_category_in_stock_not_liked() -> None:
