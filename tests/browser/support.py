@@ -33,6 +33,11 @@ PRODUCTS = [
      "category": "shoes/trail" if i <= 4 else "jackets", "attributes": {"color": "blue"},
      "stock": 5, "created_at": f"2025-01-0{i}"}
     for i in range(1, 7)
+] + [
+    # a hostile name, as a careless catalog import could carry: it must only ever show as text
+    {"sku": "SKU-X", "name": '<img src=x onerror="window.__pwned=1">Evil shoe', "url": "/x",
+     "image": "", "price": 1.0, "currency": "PLN", "category": "shoes/trail", "stock": 1,
+     "created_at": "2025-01-01"},
 ]
 
 _LAYOUT = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">

@@ -223,7 +223,7 @@ def test_like_puts_the_product_in_the_inbox_and_survives_reload_and_login(
     # recommendations from the wish list: the same category, the liked product left out
     recommended = drawer.locator("[data-edge-inbox-section=recommended] li")
     skus = recommended.evaluate_all("els => els.map(e => e.dataset.edgeSku)")
-    assert skus and "SKU-2" not in skus and set(skus) <= {"SKU-1", "SKU-3", "SKU-4"}
+    assert skus and "SKU-2" not in skus and set(skus) <= {"SKU-1", "SKU-3", "SKU-4", "SKU-X"}
     page.keyboard.press("Escape")
     drawer.wait_for(state="hidden")
     assert page.evaluate("document.activeElement.hasAttribute('data-edge-inbox-open')")
@@ -346,4 +346,32 @@ def test_exit_intent_on_touch_devices_is_a_fast_scroll_back_up(stack: Stack,
         page.get_by_role("dialog", name="Leaving already?").wait_for(state="visible")
     finally:
         phone.close()
+        stack.personalizer.popups = {}
+
+
+def test_scroll_popup_opens_at_its_depth_and_hostile_names_stay_text(stack: Stack,
+                                                                     context: Any) -> None:
+    stack.personalizer.popups = {"deep-reader": {
+        "title": "Still reading?", "text": "Here is a guide.",
+        "trigger": {"type": "scroll", "percent": 80}}}
+    try:
+        page = context.new_page()
+        page.goto(stack.edge + "/")
+        page.wait_for_function("window.edge && window.edge.version")
+        popup = page.locator("[data-edge-popup]")
+        page.mouse.wheel(0, 600)
+        page.wait_for_function("window.scrollY >= 600")
+        assert popup.is_hidden()  # not deep enough yet
+        page.mouse.wheel(0, 5000)
+        page.get_by_role("dialog", name="Still reading?").wait_for(state="visible")
+        page.keyboard.press("Escape")
+        popup.wait_for(state="hidden")
+        page.evaluate("window.edge.like('SKU-X')")
+        page.click("[data-edge-inbox-open]")
+        item = page.locator("[data-edge-inbox-section=wishlist] li[data-edge-sku=SKU-X]")
+        item.wait_for()
+        assert '<img src=x onerror="window.__pwned=1">Evil shoe' in item.inner_text()
+        assert page.evaluate("window.__pwned") is None
+        assert item.locator("img").count() == 0
+    finally:
         stack.personalizer.popups = {}
