@@ -154,6 +154,19 @@ def with_cors(request: Request, response: Response) -> Response:
     return response
 
 
+def check_write_origin(request: Request) -> None:
+    """Refuse a browser write from a page that is neither this host nor an allowed origin.
+
+    Some cross-site writes need no preflight (a bodiless POST, a text/plain body), so CORS alone
+    would let another site act with the visitor's cookie when it is SameSite=None."""
+    origin = request.headers.get("origin")
+    if not origin:  # not sent by a browser page (or a same-origin GET): nothing to check
+        return
+    if urlsplit(origin).netloc == request.headers.get("host", "") or allowed_origin(request):
+        return
+    raise ApiError("origin: not allowed to call this API", field="origin", status_code=403)
+
+
 async def preflight(request: Request) -> Response:
     headers = cors_headers(request)
     if not headers:

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from edge.api.common import api_endpoint, client_ip, read_json, request_head
-from edge.api.embed import with_cors
+from edge.api.embed import check_write_origin, with_cors
 from edge.errors import ApiError
 from edge.store import keys
 from edge.store.profile import Profile, pack, unpack
@@ -227,8 +227,10 @@ def _handler(action: Any) -> Any:
     """Wrap an action(request, visitor) with identity, rate limit, errors (common) and CORS."""
     @api_endpoint
     async def inner(request: Request) -> Response:
-        visitor = await _visitor(request)
         write = request.method != "GET"
+        if write:
+            check_write_origin(request)
+        visitor = await _visitor(request)
         # every call counts against the address; writes also against the visitor
         await _writer(request.app.state).check_rate(client_ip(request),
                                                     visitor.id if write else None, int(write))

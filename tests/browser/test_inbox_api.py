@@ -97,3 +97,23 @@ def test_another_visitor_cannot_touch_this_inbox(stack: Stack, visitor: httpx.Cl
         assert forger.get("/_edge/api/inbox").json()["offers"] == []
     assert visitor.get("/_edge/api/inbox").json()["unread"] == 1
 
+
+
+def test_writes_from_foreign_pages_are_refused(stack: Stack, visitor: httpx.Client) -> None:
+    pid = _profile_id(stack, visitor)
+    stack.profiles.run(lambda r: deliver_offer(r, pid, "csrf", texts={"en": {"title": "T"}}))
+    # a bodiless POST and a text/plain body need no CORS preflight: the Origin decides
+    evil = {"origin": "https://evil.example"}
+    assert visitor.post("/_edge/api/inbox/offers/csrf/read", headers=evil).status_code == 403
+    sneaky = visitor.post("/_edge/api/inbox/wishlist", content=b'{"sku": "SKU-1"}',
+                          headers={**evil, "content-type": "text/plain"})
+    assert sneaky.status_code == 403 and sneaky.json()["field"] == "origin"
+    data = visitor.get("/_edge/api/inbox").json()
+    assert data["unread"] == 1 and data["wishlist"] == []
+    # the shop's own pages and the configured embedders may write
+    own = {"origin": stack.edge}
+    assert visitor.post("/_edge/api/inbox/offers/csrf/read", headers=own).status_code == 200
+    embedder = {"origin": stack.embedder}
+    r = visitor.post("/_edge/api/inbox/wishlist", json={"sku": "SKU-1"}, headers=embedder)
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == stack.embedder
