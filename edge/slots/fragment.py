@@ -63,8 +63,9 @@ _BREAKOUT = frozenset({b"b", b"big", b"blockquote", b"body", b"br", b"center", b
 
 
 def check(data: bytes, start: int = 0, end: int | None = None, stop: bytes | None = None,
-          context: bytes | None = None) -> tuple[str | None, int, int]:
-    """Walk the tags of ``data[start:end]``, which will sit inside a ``context`` element.
+          context: bytes | None = None, in_form: bool = False) -> tuple[str | None, int, int]:
+    """Walk the tags of ``data[start:end]``, which will sit inside a ``context`` element (and
+    inside a form, if ``in_form``: then it may hold no form).
 
     Without ``stop``: returns ``(reason, -, -)``; reason is None when the fragment is
     self-contained. With ``stop`` (a tag name): the walk ends at the first ``</stop>`` that
@@ -104,6 +105,8 @@ def check(data: bytes, start: int = 0, end: int | None = None, stop: bytes | Non
                 return f"<{name.decode()}> inside <p> would close it", 0, 0
             if name in _HEADINGS and parent in _HEADINGS:
                 return "a heading inside a heading", 0, 0
+            if name == b"form" and in_form:
+                return "<form> inside the page's form", 0, 0
             if name in _NO_SELF_NEST and name in stack:
                 return f"<{name.decode()}> inside <{name.decode()}>", 0, 0
             if name in VOID:

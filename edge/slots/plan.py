@@ -13,7 +13,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from edge.slots import scan
 from edge.slots.scan import Candidate, Occurrence
-from edge.slots.verify import Verifier, context, key_attr, keyed, parse, unlocated
+from edge.slots.verify import Verifier, context, in_form, key_attr, keyed, parse, unlocated
 
 log = logging.getLogger("edge.slots")
 
@@ -158,7 +158,7 @@ def _refusal(body: bytes, c: Candidate, found: list[LexborNode] | None) -> str |
     why, end = scan.content(body, c)
     if why is not None:
         return why
-    return Occurrence(c.name, c.tag, c.content_start, end)
+    return Occurrence(c.name, c.tag, c.content_start, end, in_form(found[0]))
 
 
 def _facts(tree: LexborHTMLParser, any_facts: bool) -> tuple[dict[str, str], str]:
@@ -176,7 +176,7 @@ def _verify(verifier: Verifier, accepted: dict[int, Occurrence], ends: list[int]
             rejected: list[tuple[str, str]]) -> int | None:
     """Drop the slots that fail verification (from ``accepted``, in place) and pick the body
     end. One parse when all is well; failing slots are then found by halving."""
-    starts = {i: o.start for i, o in accepted.items()}
+    starts = {i: (o.start, o.in_form) for i, o in accepted.items()}
     end = ends[0] if ends else None
     if verifier.check(starts, end):
         return end
@@ -193,7 +193,8 @@ def _verify(verifier: Verifier, accepted: dict[int, Occurrence], ends: list[int]
     return end
 
 
-def _passing(verifier: Verifier, keys: list[int], starts: dict[int, int]) -> list[int]:
+def _passing(verifier: Verifier, keys: list[int],
+             starts: dict[int, tuple[int, bool]]) -> list[int]:
     if not keys:
         return []
     if verifier.check({i: starts[i] for i in keys}, None):

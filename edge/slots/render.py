@@ -39,10 +39,10 @@ def codec_for(encoding: str | None) -> str:
 
 
 @lru_cache(maxsize=512)
-def encode_fill(html: str, codec: str, context: bytes) -> bytes | None:
+def encode_fill(html: str, codec: str, context: bytes, in_form: bool = False) -> bytes | None:
     """The fill as page bytes, or None when it is not self-contained (it is then dropped)."""
     data = html.encode(codec, "xmlcharrefreplace")
-    reason, _, _ = fragment.check(data, context=context)
+    reason, _, _ = fragment.check(data, context=context, in_form=in_form)
     if reason is not None:
         log.warning("fill dropped (%s): %.80r", reason, html)
         return None
@@ -72,7 +72,7 @@ def render(body: bytes, plan: SlotPlan, fills: Mapping[str, str], body_end: str,
             html = fills.get(occ.name)
             if not isinstance(html, str):
                 continue
-            data = encode_fill(html, codec, occ.tag)
+            data = encode_fill(html, codec, occ.tag, occ.in_form)
             if data is None:
                 continue
             edits.append((occ.start, occ.end, data))

@@ -59,6 +59,8 @@ class Occurrence:
     tag: bytes
     start: int
     end: int
+    # Inside a <form>: a fill may not hold another form (it would close the page's).
+    in_form: bool = False
 
 
 def is_wide(body: bytes) -> bool:

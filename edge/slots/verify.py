@@ -14,7 +14,7 @@ fails and is dropped.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -26,6 +26,10 @@ _INNER = (b"<p" + _P + b"><a" + _P + b' href="#"></a><b' + _P + b"></b></p><ul" 
           b"></button><input" + _P + b"></form><table" + _P + b"><tbody" + _P + b"><tr" + _P +
           b"><td" + _P + b"></td></tr></tbody></table>")
 SLOT_PROBE = b'<div data-edge-probe="s">' + _INNER + b"</div>"
+# For slots inside a form: fills there may not hold a form (render drops those), so the probe
+# has none either.
+_INNER_NO_FORM = _INNER.replace(b"<form" + _P + b">", b"").replace(b"</form>", b"")
+FORM_SLOT_PROBE = b'<div data-edge-probe="f">' + _INNER_NO_FORM + b"</div>"
 END_PROBE = (b'<div data-edge-probe="e">' + _INNER + b"</div><script" + _P + b">0</script>")
 
 _TABLE = frozenset({"table", "tbody", "thead", "tfoot", "tr", "colgroup"})
@@ -35,7 +39,6 @@ _SELECT = frozenset({"select", "datalist", "option", "optgroup"})
 _BLOCKERS = {
     "p": "inside a <p>: block content in a fill would close it",
     "a": "inside a link: a link in a fill would close it",
-    "form": "inside a form: a form in a fill would close it",
     "button": "inside a button: a button in a fill would close it",
 }
 
@@ -68,6 +71,15 @@ def unlocated(tree: LexborHTMLParser) -> list[str]:
     return [name for name in names if name]
 
 
+def in_form(node: LexborNode) -> bool:
+    p = node.parent
+    while p is not None:
+        if p.tag == "form":
+            return True
+        p = p.parent
+    return False
+
+
 def context(node: LexborNode) -> str | None:
     """Why a slot element's place in the tree makes it unfillable, or None."""
     p = node.parent
@@ -97,7 +109,8 @@ def _clean(probe: bytes, which: str) -> str:
 
 
 # How each probe looks when nothing around it interferes.
-_CLEAN = {"s": _clean(SLOT_PROBE, "s"), "e": _clean(END_PROBE, "e")}
+_CLEAN = {"s": _clean(SLOT_PROBE, "s"), "f": _clean(FORM_SLOT_PROBE, "f"),
+          "e": _clean(END_PROBE, "e")}
 
 
 def _probe_html(root: LexborNode) -> str:
@@ -109,16 +122,17 @@ def _probe_html(root: LexborNode) -> str:
     return root.html or ""
 
 
-def _misplaced(tree: LexborHTMLParser, filled: Iterable[int]) -> set[int]:
+def _misplaced(tree: LexborHTMLParser, filled: dict[int, tuple[int, bool]]) -> set[int]:
     """The slots whose probe is not a child of the slot exactly as written (nothing closed,
     moved or ignored in it)."""
     nodes = keyed(tree)
     bad = set()
-    for i in filled:
+    for i, (_, form) in filled.items():
+        kind = "f" if form else "s"
         found = nodes.get(i)
-        child = found[0].css_first(f'[{PROBE}="s"]') if found and len(found) == 1 else None
+        child = found[0].css_first(f'[{PROBE}="{kind}"]') if found and len(found) == 1 else None
         if (child is None or child.parent is None or child.parent.attributes.get(KEY) != str(i)
-                or _probe_html(child) != _CLEAN["s"]):
+                or _probe_html(child) != _CLEAN[kind]):
             bad.add(i)
     return bad
 
@@ -165,10 +179,12 @@ class Verifier:
         i = bisect_right(self._at_pos, offset)
         return offset + (self._at_total[i - 1] if i else 0)
 
-    def check(self, starts: dict[int, int], end: int | None) -> bool:
-        """Probe the slots ``{key: content start}`` and the body end at ``end`` (offsets in the
-        original page); True when the probes come out as written and change nothing else."""
-        edits = [(self._at(a), self._at(a), SLOT_PROBE) for a in starts.values()]
+    def check(self, starts: dict[int, tuple[int, bool]], end: int | None) -> bool:
+        """Probe the slots ``{key: (content start, inside a form)}`` and the body end at
+        ``end`` (offsets in the original page); True when the probes come out as written and
+        change nothing else."""
+        edits = [(self._at(a), self._at(a), FORM_SLOT_PROBE if form else SLOT_PROBE)
+                 for a, form in starts.values()]
         if end is not None:
             edits.append((self._at(end), self._at(end), END_PROBE))
         edits.sort()

@@ -117,7 +117,11 @@ def test_slot_fill_keeps_every_tree(tests: list[TreeTest]) -> None:
         expected = dump(parse(marked, scripting), clear=filled)
         for fill in FILLS:
             out = render(body, plan, {name: fill for name in names}, fill, plan.charset or "utf-8")
-            assert out != body
+            if out is body:
+                # Only a form is refused where the page has a form open around the slots.
+                assert "<form" in fill and all(o.in_form for o in plan.occurrences)
+                counts["form fill dropped in a form"] += 1
+                continue
             counts["documents rendered and compared"] += 1
             got = dump(parse(_text(out), scripting), drop=is_injected, clear=filled)
             if got != expected:

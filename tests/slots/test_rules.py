@@ -130,7 +130,6 @@ def test_a_marker_in_an_unquoted_attribute_value_belongs_to_the_outer_tag() -> N
      "verification"),
     ("<p>text <span data-edge-slot=a>x</span> more</p>", "inside a <p>"),
     ("<a href=#><div data-edge-slot=a>x</div></a>", "inside a link"),
-    ("<form><div data-edge-slot=a>x</div></form>", "inside a form"),
     ("<button><span data-edge-slot=a>x</span></button>", "inside a button"),
     ("<form data-edge-slot=a><input></form>", "form element"),
     ("<pre data-edge-slot=a>\nx</pre>", "verification"),
@@ -149,6 +148,18 @@ def test_a_slot_in_a_table_cell_or_list_is_fillable() -> None:
                               "x</li></ul>", {"a": FILL, "b": "<li>z</li>", "c": FILL})
     assert b"<td><div data-edge-slot=a>" + FILL.encode() + b"</div></td>" in out
     assert b"<ul data-edge-slot=b><li>z</li></ul>" in out
+
+
+def test_a_slot_inside_a_form_takes_fills_without_a_form() -> None:
+    # Some shop platforms wrap the whole page in one <form>.
+    html = ('<body><form id="page"><div data-edge-slot=a>x</div><input name=q>'
+            '<div data-edge-slot=b>y</div></form><p>after</p></body>')
+    p = plan(html)
+    assert p.slots == ("a", "b")
+    body = html.encode()
+    with_form = '<form data-edge-injected=""><input name=n></form>'
+    assert render(body, p, {"a": with_form, "b": with_form}, "", "utf-8") is body
+    assert_same_outside(html, {"a": FILL, "b": '<p data-edge-injected=""><button>b</button></p>'})
 
 
 def test_verify_off_trusts_the_structural_checks() -> None:
