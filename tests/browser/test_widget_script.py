@@ -375,3 +375,24 @@ def test_scroll_popup_opens_at_its_depth_and_hostile_names_stay_text(stack: Stac
         assert item.locator("img").count() == 0
     finally:
         stack.personalizer.popups = {}
+
+
+def test_inbox_works_from_the_keyboard(stack: Stack, context: Any) -> None:
+    page = context.new_page()
+    page.goto(stack.edge + "/product/SKU-2")
+    button = page.locator("[data-edge-inbox-open]")
+    button.wait_for()
+    button.focus()
+    page.keyboard.press("Enter")
+    drawer = page.get_by_role("dialog", name="Your shopping inbox")
+    drawer.wait_for(state="visible")
+    assert button.get_attribute("aria-expanded") == "true"
+    inside = "document.activeElement.closest('[data-edge-inbox-drawer]') !== null"
+    assert page.evaluate(inside)
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        assert page.evaluate(inside)
+    page.keyboard.press("Escape")
+    drawer.wait_for(state="hidden")
+    assert button.get_attribute("aria-expanded") == "false"
+    assert page.evaluate("document.activeElement.hasAttribute('data-edge-inbox-open')")
