@@ -28,7 +28,8 @@ builds anywhere else. So a slot is refused (kept at its default, with a reason i
   a form, or one that block content would close or split (p, h1–h6, button, label, ruby
   parts, object);
 * it sits inside SVG/MathML, a select, a template, in a table outside a cell, or inside a
-  ``<p>``, a link, a form or a button (usual fill content would close or split them);
+  ``<p>``, a link or a button (usual fill content would close or split them). A slot inside a
+  form is fine (some platforms wrap whole pages in one), but fills there may not hold a form;
 * its default content is not self-contained: an element left open (``<div><b>x</div>`` leaks
   the ``<b>`` through the adoption agency), a stray or mismatched end tag, no explicit end tag,
   an unclosed comment or raw-text element, something its element would be implicitly closed by
@@ -36,12 +37,12 @@ builds anywhere else. So a slot is refused (kept at its default, with a reason i
 * the Lexbor verification (below) shows that a probe fill there changes the page around it.
 
 Verification (``SlotPlanner(verify=True)``, the default): every candidate start tag gets a key
-attribute and the page is parsed with Lexbor, which tells real elements from markers in
-comments or scripts and gives each slot's ancestors. Then a probe (div, p, a, list, heading,
-form, button, table: what widgets use) goes at the start of every accepted slot and at the
-body end, and the probed page is parsed too. Each probe must come out as written, in its slot
-(or in the body), and with the probe nodes removed the tree must serialize exactly as the
-page's. A self-contained fill leaves the parser where it found it, so "probe, then default"
+attribute and the page is parsed with Lexbor, which tells real elements from markers in comments
+or scripts and gives each slot's ancestors. Then a probe (div, p, a, list, heading, form unless
+the slot is in one, button, table: what widgets use) goes at the start of every accepted slot
+and at the body end, and the probed page is parsed too. Each probe must come out as written, in
+its slot (or in the body), and with the probe nodes removed the tree must serialize exactly as
+the page's. A self-contained fill leaves the parser where it found it, so "probe, then default"
 stands for "fill instead of default", and all slots, nested ones included, are checked in one
 parse. Failing slots are found (misplaced probes name them, the rest by halving) and dropped.
 ``verify=False`` skips the probe parse and trusts the structural checks.
