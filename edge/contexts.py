@@ -44,39 +44,57 @@ def _seconds(ts: Any) -> float:
 
 
 def _counter(c: Any) -> Counter:
-    return Counter(visit=c.this_visit, day=c.today, lifetime=c.lifetime,
-                   last=_seconds(c.last_ts) if c.last_ts else None)
+    return Counter(
+        visit=c.this_visit,
+        day=c.today,
+        lifetime=c.lifetime,
+        last=_seconds(c.last_ts) if c.last_ts else None,
+    )
 
 
-def rules_context(profile: Profile, page: Page, *, known: bool, language: str,
-                  now: float) -> Context:
+def rules_context(
+    profile: Profile, page: Page, *, known: bool, language: str, now: float
+) -> Context:
     request = page.request
     facts = page.facts
     query = dict(parse_qsl(request.query)) if request.query else {}
     visit = profile.visit
     # The page being served counts as a view of this visit; a lapsed visit starts a new one.
     if visit.active:
-        page_views, seconds, visit_number = visit.page_views + 1, visit.time_on_site_ms / 1000, visit.number
+        page_views, seconds, visit_number = (
+            visit.page_views + 1,
+            visit.time_on_site_ms / 1000,
+            visit.number,
+        )
     else:
         page_views, seconds, visit_number = 1, 0.0, visit.number + 1
     newsletter = profile.consents.get("newsletter")
     attrs = dict(profile.attributes)
-    attrs.update({
-        "known": known,
-        "tier": profile.loyalty.tier,
-        "points": profile.loyalty.points,
-        "has_advisor": profile.advisor is not None and bool(profile.advisor.name),
-    })
+    attrs.update(
+        {
+            "known": known,
+            "tier": profile.loyalty.tier,
+            "points": profile.loyalty.points,
+            "has_advisor": profile.advisor is not None and bool(profile.advisor.name),
+        }
+    )
     for name, value in profile.facts.items():
         attrs.setdefault(name, value)
     return Context(
         visitor_id=profile.stable_id or profile.id,
         now=now,
-        page=PageInfo(url=request.url, path=request.path, page_type=facts.get("page-type", ""),
-                      product=facts.get("product", ""), category=facts.get("category", ""),
-                      slots=list(page.slots)),
+        page=PageInfo(
+            url=request.url,
+            path=request.path,
+            page_type=facts.get("page-type", ""),
+            product=facts.get("product", ""),
+            category=facts.get("category", ""),
+            slots=list(page.slots),
+        ),
         session=SessionInfo(
-            seconds_on_site=seconds, page_views=page_views, visit_number=max(1, visit_number),
+            seconds_on_site=seconds,
+            page_views=page_views,
+            visit_number=max(1, visit_number),
             referrer=request.headers.get("referer", ""),
             utm={k[4:]: v for k, v in query.items() if k.startswith("utm_")},
         ),
@@ -86,16 +104,32 @@ def rules_context(profile: Profile, page: Page, *, known: bool, language: str,
         language=language,
         device=device_type(request.headers.get("user-agent", "")),
         local_time=datetime.fromtimestamp(now).astimezone().isoformat(),
-        purchases=[Purchase(value=float(p.get("value") or 0), currency=str(p.get("currency", "")),
-                            ts=_seconds(p.get("ts"))) for p in profile.purchases],
-        cart=Cart(items=[CartItem(str(c.get("sku", "")), int(c.get("qty") or 1),
-                                  float(c.get("price") or 0)) for c in profile.cart],
-                  value=profile.cart_value),
-        views=Views(categories={k: int(v) for k, v in profile.categories.items()},
-                    attributes={a: {k: int(v) for k, v in vals.items()}
-                                for a, vals in profile.attribute_values.items()}),
-        placements={pid: PlacementHistory(_counter(h.seen), _counter(h.click), _counter(h.close))
-                    for pid, h in profile.placements.items()},
+        purchases=[
+            Purchase(
+                value=float(p.get("value") or 0),
+                currency=str(p.get("currency", "")),
+                ts=_seconds(p.get("ts")),
+            )
+            for p in profile.purchases
+        ],
+        cart=Cart(
+            items=[
+                CartItem(str(c.get("sku", "")), int(c.get("qty") or 1), float(c.get("price") or 0))
+                for c in profile.cart
+            ],
+            value=profile.cart_value,
+        ),
+        views=Views(
+            categories={k: int(v) for k, v in profile.categories.items()},
+            attributes={
+                a: {k: int(v) for k, v in vals.items()}
+                for a, vals in profile.attribute_values.items()
+            },
+        ),
+        placements={
+            pid: PlacementHistory(_counter(h.seen), _counter(h.click), _counter(h.close))
+            for pid, h in profile.placements.items()
+        },
         newsletter=bool(newsletter.granted) if newsletter else bool(attrs.get("newsletter")),
         experiments=dict(profile.experiments),
     )
@@ -120,15 +154,32 @@ def visitor_info(profile: Profile, *, known: bool) -> dict[str, Any]:
         "known": known,
         "first_name": str(profile.attributes.get("first_name", "") or ""),
         "attributes": dict(profile.attributes),
-        "advisor": None if advisor is None or not advisor.name else {
-            "name": advisor.name, "role": advisor.role, "phone": advisor.phone,
-            "email": advisor.email, "photo_url": advisor.photo_url},
-        "loyalty": None if not (loyalty.tier or loyalty.points) else {
-            "points": loyalty.points, "tier": loyalty.tier, "next_tier": loyalty.next_tier,
-            "points_to_next": loyalty.points_to_next},
+        "advisor": None
+        if advisor is None or not advisor.name
+        else {
+            "name": advisor.name,
+            "role": advisor.role,
+            "phone": advisor.phone,
+            "email": advisor.email,
+            "photo_url": advisor.photo_url,
+        },
+        "loyalty": None
+        if not (loyalty.tier or loyalty.points)
+        else {
+            "points": loyalty.points,
+            "tier": loyalty.tier,
+            "next_tier": loyalty.next_tier,
+            "points_to_next": loyalty.points_to_next,
+        },
         "viewed": viewed,
-        "cart": [{"sku": str(c.get("sku", "")), "qty": int(c.get("qty") or 1),
-                  "price": float(c.get("price") or 0)} for c in profile.cart],
+        "cart": [
+            {
+                "sku": str(c.get("sku", "")),
+                "qty": int(c.get("qty") or 1),
+                "price": float(c.get("price") or 0),
+            }
+            for c in profile.cart
+        ],
         "purchased": purchased,
         "liked": list(profile.likes),
         "preferences": dict(profile.preferences),
@@ -139,8 +190,12 @@ def visitor_info(profile: Profile, *, known: bool) -> dict[str, Any]:
 
 def page_info(page: Page) -> dict[str, Any]:
     facts = page.facts
-    return {"page_type": facts.get("page-type", ""), "url": page.request.url,
-            "sku": facts.get("product") or None, "category": facts.get("category") or None}
+    return {
+        "page_type": facts.get("page-type", ""),
+        "url": page.request.url,
+        "sku": facts.get("product") or None,
+        "category": facts.get("category") or None,
+    }
 
 
 def request_language(head: RequestHead) -> str:

@@ -78,14 +78,22 @@ async def seed_history(redis: Any, settings: Settings, sessions: int = 300) -> i
         if rng.random() < 0.35:
             bought = viewed[: rng.randint(1, min(2, len(viewed)))]
             items = [{"sku": p["sku"], "qty": 1, "price": p["price"]} for p in bought]
-            events.append({"type": "purchase", "order_id": f"demo-{n}", "items": items,
-                           "value": round(sum(i["price"] for i in items), 2), "currency": "PLN"})
+            events.append(
+                {
+                    "type": "purchase",
+                    "order_id": f"demo-{n}",
+                    "items": items,
+                    "value": round(sum(i["price"] for i in items), 2),
+                    "currency": "PLN",
+                }
+            )
         await writer.apply(new_visitor_id(), parse_batch({"events": events}, len(events)))
     return sessions
 
 
-def demo_settings(*, host: str, port: int, shop_url: str, redis_url: str, data_dir: str,
-                  admin_token: str) -> Settings:
+def demo_settings(
+    *, host: str, port: int, shop_url: str, redis_url: str, data_dir: str, admin_token: str
+) -> Settings:
     return Settings(
         host=host,
         port=port,
@@ -100,8 +108,9 @@ def demo_settings(*, host: str, port: int, shop_url: str, redis_url: str, data_d
     )
 
 
-async def run_demo(*, port: int, shop_port: int, data_dir: str, host: str = "127.0.0.1",
-                   open_browser: bool = False) -> int:
+async def run_demo(
+    *, port: int, shop_port: int, data_dir: str, host: str = "127.0.0.1", open_browser: bool = False
+) -> int:
     from edge.app import create_app
     from edge.cli import UVICORN_DEFAULTS
     from edge.demo.catalog import products
@@ -113,15 +122,24 @@ async def run_demo(*, port: int, shop_port: int, data_dir: str, host: str = "127
     try:
         shop_url = f"http://{host}:{shop_port}"
         admin_token = secrets.token_urlsafe(18)
-        settings = demo_settings(host=host, port=port, shop_url=shop_url, redis_url=handle.url,
-                                 data_dir=data_dir, admin_token=admin_token)
+        settings = demo_settings(
+            host=host,
+            port=port,
+            shop_url=shop_url,
+            redis_url=handle.url,
+            data_dir=data_dir,
+            admin_token=admin_token,
+        )
         report = await seed(redis, settings)
         log.info("seeded the demo data: %s", report)
         shop = create_shop(products(), shop_secret=DEMO_SHOP_SECRET)
-        uv = {k: v for k, v in UVICORN_DEFAULTS.items() if k not in ("server_header", "date_header")}
+        uv = {
+            k: v for k, v in UVICORN_DEFAULTS.items() if k not in ("server_header", "date_header")
+        }
         shop_server = _Server(uvicorn.Config(shop, host=host, port=shop_port, **uv))
-        edge_server = _Server(uvicorn.Config(create_app(settings), host=host, port=port,
-                                             **UVICORN_DEFAULTS))
+        edge_server = _Server(
+            uvicorn.Config(create_app(settings), host=host, port=port, **UVICORN_DEFAULTS)
+        )
         shop_task = asyncio.create_task(shop_server.serve())
         edge_task = asyncio.create_task(edge_server.serve())
         while not (shop_server.started and edge_server.started):

@@ -56,7 +56,9 @@ def request_headers(
         if name in drop or name in _REQUEST_OWN:
             continue
         out.append((name, value))
-    out.append(("host", client_host if host_policy == "preserve" and client_host else origin_netloc))
+    out.append(
+        ("host", client_host if host_policy == "preserve" and client_host else origin_netloc)
+    )
     out.append(("x-forwarded-for", f"{forwarded_for}, {client_ip}" if forwarded_for else client_ip))
     out.append(("x-forwarded-proto", scheme))
     if client_host:
@@ -98,7 +100,7 @@ def rewrite_location(location: str, origin: str, edge_base: str) -> str:
     org_default = 443 if org.scheme == "https" else 80
     if (loc.port or default) != (org.port or org_default):
         return location
-    rest = location[location.find(loc.netloc) + len(loc.netloc):]
+    rest = location[location.find(loc.netloc) + len(loc.netloc) :]
     return edge_base + rest
 
 

@@ -37,6 +37,9 @@ from widgets.registry import default_widgets, render_placement
 
 log = logging.getLogger("edge.personalize")
 
+# What a page needs of a profile's histories: the recent past. Purchases stay whole (rules
+# sum them over days), the page-view log is only for export.
+PAGE_LOAD_LIMITS = {"views": 10, "pviews": 40, "forms": 10, "events": 20}
 REFRESH_EVERY_S = 5.0
 SIGNALS_EVERY_S = 30.0
 RELATED_PER_SKU = 12
@@ -72,6 +75,7 @@ class EdgePersonalizer:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._refresher: asyncio.Task[None] | None = None
         self._signals_at = 0.0
+        self._popups: dict[tuple[Any, ...], str] = {}
 
     # --- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -182,8 +186,27 @@ class EdgePersonalizer:
     # --- per request -------------------------------------------------------------------
     async def begin(self, request: RequestHead) -> EdgeSession:
         visitor = await self.identity.identify(request)
-        profile = asyncio.ensure_future(self.store.load(visitor.id))
+        if visitor.is_new:
+            # A visitor minted on this request has nothing stored yet: no round trip.
+            profile: asyncio.Future[Profile] = asyncio.get_running_loop().create_future()
+            profile.set_result(Profile(id=visitor.id, stable_id=visitor.id))
+        else:
+            profile = asyncio.ensure_future(self.store.load(visitor.id, PAGE_LOAD_LIMITS))
         return EdgeSession(self, request, visitor, profile)
+
+    def render_popup(self, widget: str, language: str, placement: dict[str, str],
+                     params: dict[str, Any], ctx: Any) -> str | None:
+        """Pop-ups hold no visitor data, so their markup is cached per placement, variant,
+        language and rules version."""
+        version = self.rules.version if self.rules is not None else 0
+        key = (version, placement["id"], placement["variant"], language)
+        cached = self._popups.get(key)
+        if cached is None:
+            cached = render_placement(self.registry, widget, ctx, params, include_css=False) or ""
+            if len(self._popups) > 512:
+                self._popups.clear()
+            self._popups[key] = cached
+        return cached or None
 
 
 class EdgeSession:
@@ -234,12 +257,12 @@ class EdgeSession:
             if popup is not None:
                 params = dict(popup.params)
                 params.setdefault("trigger", popup.trigger)
-                html = render_placement(owner.registry, popup.widget or "popup", build_context(
-                    language=language, currency=settings.currency, page=page_dict,
-                    visitor=visitor,
-                    placement={"id": popup.placement, "variant": popup.variant or "",
-                               "experiment": popup.experiment or ""},
-                    catalog=shared.catalog, signals=shared.signals), params, include_css=False)
+                placement = {"id": popup.placement, "variant": popup.variant or "",
+                             "experiment": popup.experiment or ""}
+                html = owner.render_popup(popup.widget or "popup", language, placement, params,
+                                          build_context(language=language,
+                                                        currency=settings.currency,
+                                                        page=page_dict, placement=placement))
                 if html:
                     body_end.append(html)
             self._record(profile, decision)

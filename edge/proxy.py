@@ -114,7 +114,11 @@ class Proxy:
             return None
 
     async def _handle(
-        self, scope: Scope, receive: Any, send: Any, head: RequestHead,
+        self,
+        scope: Scope,
+        receive: Any,
+        send: Any,
+        head: RequestHead,
         begin: asyncio.Future[Session | None],
     ) -> None:
         method = head.method
@@ -129,8 +133,10 @@ class Proxy:
         url = self.origin + raw_path.decode("latin-1")
         if head.query:
             url += "?" + head.query
-        has_body = any(k in ("content-length", "transfer-encoding") for k, _ in
-                       ((n.decode("latin-1").lower(), v) for n, v in scope["headers"]))
+        has_body = any(
+            k in ("content-length", "transfer-encoding")
+            for k, _ in ((n.decode("latin-1").lower(), v) for n, v in scope["headers"])
+        )
         if has_body and head.headers.get("content-length", "").strip() == "0":
             has_body = False
         data = _request_body(receive) if has_body else None
@@ -138,19 +144,32 @@ class Proxy:
         try:
             resp = await self._open(method, url, headers, data)
         except OriginTimeout:
-            await _send_simple(send, 504, error_page(
-                504, "Gateway Timeout", "The shop did not answer in time. Please try again."))
+            await _send_simple(
+                send,
+                504,
+                error_page(
+                    504, "Gateway Timeout", "The shop did not answer in time. Please try again."
+                ),
+            )
             return
         except OriginError as exc:
             log.warning("origin unavailable: %s", exc)
-            await _send_simple(send, 502, error_page(
-                502, "Bad Gateway", "The shop cannot be reached right now. Please try again shortly."))
+            await _send_simple(
+                send,
+                502,
+                error_page(
+                    502,
+                    "Bad Gateway",
+                    "The shop cannot be reached right now. Please try again shortly.",
+                ),
+            )
             return
 
         async with resp:
             edge_base = f"{head.scheme}://{client_host}" if client_host else None
-            out_headers = hdr.response_headers(resp.raw_headers, origin=self.origin,
-                                               edge_base=edge_base)
+            out_headers = hdr.response_headers(
+                resp.raw_headers, origin=self.origin, edge_base=edge_base
+            )
             status = resp.status
             if method == "HEAD" or status in _BODYLESS_STATUS or 100 <= status < 200:
                 await self._send_start(send, status, out_headers, begin)
@@ -162,16 +181,28 @@ class Proxy:
             await self._send_start(send, status, out_headers, begin)
             await _stream(send, resp.content)
 
-    async def _open(self, method: str, url: str, headers: list[tuple[str, str]],
-                    data: AsyncIterator[bytes] | None) -> aiohttp.ClientResponse:
+    async def _open(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        data: AsyncIterator[bytes] | None,
+    ) -> aiohttp.ClientResponse:
         try:
             async with asyncio.timeout(self.settings.origin_timeout):
                 return await self.client.request(
-                    method, url, headers=headers, data=data, allow_redirects=False,
-                    compress=None, chunked=None,
+                    method,
+                    url,
+                    headers=headers,
+                    data=data,
+                    allow_redirects=False,
+                    compress=None,
+                    chunked=None,
                 )
         except TimeoutError as exc:
-            raise OriginTimeout(f"no answer from {self.origin} in {self.settings.origin_timeout}s") from exc
+            raise OriginTimeout(
+                f"no answer from {self.origin} in {self.settings.origin_timeout}s"
+            ) from exc
         except aiohttp.ClientError as exc:
             raise OriginError(f"{self.origin}: {exc}") from exc
         except OSError as exc:
@@ -197,8 +228,13 @@ class Proxy:
                 return False
         return True
 
-    async def _send_start(self, send: Any, status: int, headers: list[tuple[bytes, bytes]],
-                          begin: asyncio.Future[Session | None]) -> None:
+    async def _send_start(
+        self,
+        send: Any,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        begin: asyncio.Future[Session | None],
+    ) -> None:
         # Non-page responses do not wait for identification; a finished one adds its cookie.
         if begin.done() and not begin.cancelled() and begin.exception() is None:
             session = begin.result()
@@ -206,9 +242,15 @@ class Proxy:
                 headers = headers + session.response_headers()
         await send({"type": "http.response.start", "status": status, "headers": headers})
 
-    async def _rewrite(self, send: Any, resp: aiohttp.ClientResponse, status: int,
-                       headers: list[tuple[bytes, bytes]], head: RequestHead,
-                       begin: asyncio.Future[Session | None]) -> None:
+    async def _rewrite(
+        self,
+        send: Any,
+        resp: aiohttp.ClientResponse,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        head: RequestHead,
+        begin: asyncio.Future[Session | None],
+    ) -> None:
         limit = self.settings.max_rewrite_bytes
         if hdr.get(headers, b"content-length") is not None:
             # Known and within the limit (checked in _may_rewrite): one read.
@@ -222,22 +264,35 @@ class Proxy:
             if size > limit:
                 # Too big to buffer: send what we hold and stream the rest untouched.
                 await self._send_start(send, status, headers, begin)
-                await send({"type": "http.response.body", "body": b"".join(chunks),
-                            "more_body": True})
+                await send(
+                    {"type": "http.response.body", "body": b"".join(chunks), "more_body": True}
+                )
                 await _stream(send, resp.content)
                 return
         await self._finish_rewrite(send, b"".join(chunks), status, headers, head, begin)
 
-    async def _finish_rewrite(self, send: Any, raw: bytes, status: int,
-                              headers: list[tuple[bytes, bytes]], head: RequestHead,
-                              begin: asyncio.Future[Session | None]) -> None:
+    async def _finish_rewrite(
+        self,
+        send: Any,
+        raw: bytes,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        head: RequestHead,
+        begin: asyncio.Future[Session | None],
+    ) -> None:
         session = await begin
         body, extra = await self._personalize(raw, headers, head, status, session)
         if body is raw:
             out = headers
         else:
-            out = hdr.without(headers, b"content-length", b"etag", b"last-modified",
-                              b"cache-control", b"accept-ranges")
+            out = hdr.without(
+                headers,
+                b"content-length",
+                b"etag",
+                b"last-modified",
+                b"cache-control",
+                b"accept-ranges",
+            )
             out.append((b"content-length", str(len(body)).encode()))
             out.append((b"cache-control", b"private, no-cache"))
             vary = hdr.get(out, b"vary")
@@ -251,7 +306,11 @@ class Proxy:
         await send({"type": "http.response.body", "body": body})
 
     async def _personalize(
-        self, raw: bytes, headers: list[tuple[bytes, bytes]], head: RequestHead, status: int,
+        self,
+        raw: bytes,
+        headers: list[tuple[bytes, bytes]],
+        head: RequestHead,
+        status: int,
         session: Session | None,
     ) -> tuple[bytes, list[tuple[bytes, bytes]]]:
         """Return the body to send: ``raw`` itself unless something was filled."""
@@ -267,16 +326,27 @@ class Proxy:
                 return raw, []
             ctype = (hdr.get(headers, b"content-type") or b"").decode("latin-1")
             charset = enc.usable_charset(enc.charset_from_content_type(ctype) or plan.charset)
-            page = Page(request=head, status=status, slots=plan.slots, facts=plan.facts,
-                        title=plan.title, charset=charset or "")
+            page = Page(
+                request=head,
+                status=status,
+                slots=plan.slots,
+                facts=plan.facts,
+                title=plan.title,
+                charset=charset or "",
+            )
             if session is None:
                 return raw, []
             async with asyncio.timeout(self.settings.personalize_timeout):
                 fills = await session.fill(page)
             if not fills:
                 return raw, []
-            new = render(body, plan, fills.slots, fills.body_end if plan.body_end is not None else "",
-                         charset)
+            new = render(
+                body,
+                plan,
+                fills.slots,
+                fills.body_end if plan.body_end is not None else "",
+                charset,
+            )
             if new is body:
                 return raw, []
             return enc.encode(new, encoding), []
@@ -318,13 +388,17 @@ async def _stream(send: Any, content: aiohttp.StreamReader) -> None:
 
 
 async def _send_simple(send: Any, status: int, body: bytes) -> None:
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", b"text/html; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"cache-control", b"no-store")],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -89,7 +89,9 @@ class Settings(BaseModel):
             return value
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:8080")
+            raise ValueError(
+                "must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:8080"
+            )
         return value.rstrip("/")
 
     @field_validator("redis_url")
@@ -127,7 +129,9 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         raw = env.get("EDGE_" + name.upper())
         if raw is None:
             continue
-        values[name] = [v.strip() for v in raw.split(",") if v.strip()] if name in _LIST_FIELDS else raw
+        values[name] = (
+            [v.strip() for v in raw.split(",") if v.strip()] if name in _LIST_FIELDS else raw
+        )
     if "redis_url" not in values and env.get("REDIS_URL"):
         values["redis_url"] = env["REDIS_URL"]
     return values

@@ -90,7 +90,9 @@ def wrk(url: str, connections: int, duration: float, headers: list[str] | None =
     return Result(p50, p99, rps)
 
 
-def measure(url: str, duration: float, connections: int, headers: list[str] | None = None) -> Result:
+def measure(
+    url: str, duration: float, connections: int, headers: list[str] | None = None
+) -> Result:
     wrk(url, connections, 1.0, headers)  # warm the pools and caches
     lat = wrk(url, 1, duration, headers)
     thr = wrk(url, connections, duration, headers)
@@ -102,30 +104,43 @@ def row(name: str, r: Result) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--mode", choices=["static", "full"], default="static",
-                        help="static: fixed fills (the proxy core); full: the whole pipeline")
+    parser.add_argument(
+        "--mode",
+        choices=["static", "full"],
+        default="static",
+        help="static: fixed fills (the proxy core); full: the whole pipeline",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
     results: dict[tuple[str, str], Result] = {}
     with tempfile.TemporaryDirectory() as tmp, server("origin") as origin:
-        kinds = [("bare", ["bare", "--origin", origin]),
-                 ("edge", ["edge", "--origin", origin, "--mode", args.mode, "--data-dir", tmp]),
-                 ("httpx", ["httpx", "--origin", origin])]
+        kinds = [
+            ("bare", ["bare", "--origin", origin]),
+            ("edge", ["edge", "--origin", origin, "--mode", args.mode, "--data-dir", tmp]),
+            ("httpx", ["httpx", "--origin", origin]),
+        ]
         for name, cmd in kinds:
             with server(*cmd) as url:
                 for page in ("noslot", "slots"):
-                    results[(name, page)] = measure(f"{url}/{page}", args.duration, args.connections)
+                    results[(name, page)] = measure(
+                        f"{url}/{page}", args.duration, args.connections
+                    )
                 if name == "edge" and args.mode == "full":
                     cookie = (Path(tmp) / "rich-cookie.txt").read_text().strip()
-                    results[("edge", "rich")] = measure(f"{url}/slots", args.duration,
-                                                        args.connections, [f"Cookie: {cookie}"])
-    print(f"\n100 KB page, {args.connections} connections for req/s, 1 for latency "
-          f"({args.duration:.0f}s each, mode={args.mode})")
+                    results[("edge", "rich")] = measure(
+                        f"{url}/slots", args.duration, args.connections, [f"Cookie: {cookie}"]
+                    )
+    print(
+        f"\n100 KB page, {args.connections} connections for req/s, 1 for latency "
+        f"({args.duration:.0f}s each, mode={args.mode})"
+    )
     print(f"  {'':<28} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9}")
     for page in ("noslot", "slots"):
         for name in ("bare", "edge", "httpx"):
@@ -133,12 +148,18 @@ def main() -> int:
     print("\nratios")
     ok = True
     for page, target in (("noslot", 0.95), ("slots", 0.8)):
-        edge, bare, naive = results[("edge", page)], results[("bare", page)], results[("httpx", page)]
+        edge, bare, naive = (
+            results[("edge", page)],
+            results[("bare", page)],
+            results[("httpx", page)],
+        )
         ratio = edge.rps / bare.rps
         vs_naive = edge.rps / naive.rps
         dp50 = edge.p50_ms - bare.p50_ms
-        line = (f"  {page:<7} edge/bare req/s {ratio:5.2f} (target ≥ {target})   "
-                f"edge/httpx req/s {vs_naive:5.1f} (target ≥ 4)   p50 edge−bare {dp50:+.3f} ms")
+        line = (
+            f"  {page:<7} edge/bare req/s {ratio:5.2f} (target ≥ {target})   "
+            f"edge/httpx req/s {vs_naive:5.1f} (target ≥ 4)   p50 edge−bare {dp50:+.3f} ms"
+        )
         if page == "slots":
             line += " (target ≤ +0.5)"
         print(line)
@@ -147,8 +168,10 @@ def main() -> int:
         rich, anon = results[("edge", "rich")], results[("edge", "slots")]
         print(row("edge / slots, rich profile", rich))
         cost = anon.rps / rich.rps
-        print(f"  rich profile vs cookieless: cost ×{cost:.2f} by req/s, "
-              f"p50 {rich.p50_ms:.3f} vs {anon.p50_ms:.3f} ms (target ≤ 1.1×)")
+        print(
+            f"  rich profile vs cookieless: cost ×{cost:.2f} by req/s, "
+            f"p50 {rich.p50_ms:.3f} vs {anon.p50_ms:.3f} ms (target ≤ 1.1×)"
+        )
         ok = ok and cost <= 1.1
     print("\nall targets met" if ok else "\nsome targets missed")
     return 0

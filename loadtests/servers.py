@@ -1,11 +1,11 @@
 """The servers a benchmark run compares, each started as its own process:
 
-    origin     a static origin: fixed 100 KB pages from memory (raw ASGI)
-    bare       a bare pass-through proxy with the edge's HTTP client (aiohttp), nothing else
-    httpx      a bare Starlette + plain httpx pass-through proxy, the naive baseline
-    edge       the edge itself (``--mode static``: fixed fills; ``--mode full``: the whole pipeline)
+origin     a static origin: fixed 100 KB pages from memory (raw ASGI)
+bare       a bare pass-through proxy with the edge's HTTP client (aiohttp), nothing else
+httpx      a bare Starlette + plain httpx pass-through proxy, the naive baseline
+edge       the edge itself (``--mode static``: fixed fills; ``--mode full``: the whole pipeline)
 
-    python -m loadtests.servers KIND --port N [--origin URL] [--mode static|full]
+python -m loadtests.servers KIND --port N [--origin URL] [--mode static|full]
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def make_page(slots: int) -> bytes:
         f'<meta name="edge:product" content="{product["sku"]}">'
         f'<meta name="edge:category" content="{product["category"]}">'
         "<style>body{font-family:sans-serif}.card{display:inline-block;width:200px}</style>"
-        "</head><body><header><nav><a href=/>Home</a> <a href=/c/shoes>Shoes</a></nav></header><main>"
+        "</head><body><header><nav><a href=/>Home</a> <a href=/c/shoes>Shoes</a></nav></header>"
+        "<main>"
     )
     names = ["hero", "advisor", "recommendations"][:slots]
     parts = [head]
@@ -64,9 +65,16 @@ def origin_app() -> Any:
         if scope["type"] != "http":
             return
         body = pages.get(scope.get("raw_path") or b"", pages[b"/noslot"])
-        await send({"type": "http.response.start", "status": 200, "headers": [
-            (b"content-type", b"text/html; charset=utf-8"),
-            (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"text/html; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     return app
@@ -83,16 +91,20 @@ def bare_app(origin: str) -> Any:
             while True:
                 msg = await receive()
                 if msg["type"] == "lifespan.startup":
-                    state["s"] = aiohttp.ClientSession(auto_decompress=False,
-                                                       connector=aiohttp.TCPConnector(limit=100))
+                    state["s"] = aiohttp.ClientSession(
+                        auto_decompress=False, connector=aiohttp.TCPConnector(limit=100)
+                    )
                     await send({"type": "lifespan.startup.complete"})
                 else:
                     await state["s"].close()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         async with state["s"].request(scope["method"], origin + scope["path"]) as resp:
-            headers = [(k.lower(), v) for k, v in resp.raw_headers
-                       if k.lower() not in (b"connection", b"transfer-encoding", b"keep-alive")]
+            headers = [
+                (k.lower(), v)
+                for k, v in resp.raw_headers
+                if k.lower() not in (b"connection", b"transfer-encoding", b"keep-alive")
+            ]
             await send({"type": "http.response.start", "status": resp.status, "headers": headers})
             await send({"type": "http.response.body", "body": await resp.read()})
 
@@ -116,8 +128,11 @@ def httpx_app(origin: str) -> Any:
 
     async def proxy(request: Request) -> Response:
         r = await request.app.state.client.get(request.url.path)
-        return Response(r.content, status_code=r.status_code,
-                        headers={"content-type": r.headers["content-type"]})
+        return Response(
+            r.content,
+            status_code=r.status_code,
+            headers={"content-type": r.headers["content-type"]},
+        )
 
     return Starlette(routes=[Route("/{path:path}", proxy)], lifespan=lifespan)
 
@@ -131,7 +146,8 @@ def edge_app(origin: str, mode: str, data_dir: str) -> Any:
         fills = Fills(
             slots={
                 "hero": '<div class="edge-w"><h2>Witaj Krzysztofie!</h2><p>-20% na buty</p></div>',
-                "advisor": '<div class="edge-w"><p>Twój doradca: Anna, <a href="tel:+48123">tel</a></p></div>',
+                "advisor": '<div class="edge-w"><p>Twój doradca: Anna, '
+                '<a href="tel:+48123">tel</a></p></div>',
                 "recommendations": '<div class="edge-w"><ul>'
                 + "".join(f'<li><a href="/p/{i}">Produkt {i}</a></li>' for i in range(6))
                 + "</ul></div>",
@@ -145,8 +161,13 @@ def edge_app(origin: str, mode: str, data_dir: str) -> Any:
     from edge.store.server import start_redis
 
     handle = start_redis(os.environ.get("REDIS_URL", ""), data_dir)
-    settings = Settings(origin=origin, data_dir=data_dir, redis_url=handle.url,
-                        rules_dir=str(DEMO_RULES), shop_secret=DEMO_SHOP_SECRET)
+    settings = Settings(
+        origin=origin,
+        data_dir=data_dir,
+        redis_url=handle.url,
+        rules_dir=str(DEMO_RULES),
+        shop_secret=DEMO_SHOP_SECRET,
+    )
     cookie = asyncio.run(prepare_full(handle, settings))
     (Path(data_dir) / "rich-cookie.txt").write_text(cookie)
     return create_app(settings)
@@ -169,22 +190,24 @@ async def prepare_full(handle: Any, settings: Any) -> str:
     identity = Identity(settings, redis)
     contact = contacts()[0]
     token = make_login_token(settings.shop_secret, contact["contact_id"], email=contact["email"])
-    head = RequestHead("GET", "/", "", {"user-agent": "bench", "cookie": f"edge_login={token}"},
-                       "127.0.0.1")
+    head = RequestHead(
+        "GET", "/", "", {"user-agent": "bench", "cookie": f"edge_login={token}"}, "127.0.0.1"
+    )
     visitor = await identity.identify(head)
     product = bench_product()
     from edge.demo.catalog import products
 
     catalog = products()
-    events: list[dict[str, Any]] = [{"type": "product_view", "sku": p["sku"]}
-                                    for p in catalog[:60]]
-    events += [{"type": "add_to_cart", "sku": p["sku"], "qty": 1, "price": p["price"]}
-               for p in catalog[60:63]]
+    events: list[dict[str, Any]] = [{"type": "product_view", "sku": p["sku"]} for p in catalog[:60]]
+    events += [
+        {"type": "add_to_cart", "sku": p["sku"], "qty": 1, "price": p["price"]}
+        for p in catalog[60:63]
+    ]
     events += [{"type": "like", "sku": p["sku"]} for p in catalog[63:70]]
     events.append({"type": "product_view", "sku": product["sku"]})
     writer = EventWriter(redis, settings)
     for i in range(0, len(events), 50):
-        chunk = events[i:i + 50]
+        chunk = events[i : i + 50]
         await writer.apply(visitor.id, parse_batch({"events": chunk}, len(chunk)))
     await redis.aclose()
     vid_cookie = identity.cookie_header(visitor.visitor_id).split(";")[0]
@@ -198,6 +221,7 @@ def main() -> None:
     parser.add_argument("--origin", default="")
     parser.add_argument("--mode", default="static", choices=["static", "full"])
     parser.add_argument("--data-dir", default="var/bench")
+    parser.add_argument("--profile", help="write a cProfile of the serving phase to this file")
     args = parser.parse_args()
     if args.kind == "origin":
         app = origin_app()
@@ -207,6 +231,13 @@ def main() -> None:
         app = httpx_app(args.origin)
     else:
         app = edge_app(args.origin, args.mode, args.data_dir)
+    if args.profile:
+        import atexit
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        atexit.register(lambda: (profiler.disable(), profiler.dump_stats(args.profile)))
     uvicorn.run(app, host="127.0.0.1", port=args.port, **UVICORN_DEFAULTS)
 
 

@@ -123,13 +123,18 @@ return {vno, new_visit}
 # Everything of one profile in one reply: a single msgpack blob parses far faster in Python
 # than hundreds of RESP bulk strings. KEYS: the parts; ARGV[i]: 'h' hash, 'l' list, 'z' zset.
 LOAD = r"""
+-- ARGV[i]: the kind of KEYS[i]; ARGV[#KEYS + i], when given: how many list items to read
+-- (newest first), -1 for all.
 local out = {}
+local n = #KEYS
 for i, key in ipairs(KEYS) do
   local kind = ARGV[i]
+  local last = tonumber(ARGV[n + i] or '-1') or -1
+  if last >= 0 then last = last - 1 end
   if kind == 'l' then
-    out[i] = redis.call('LRANGE', key, 0, -1)
+    out[i] = redis.call('LRANGE', key, 0, last)
   elseif kind == 'z' then
-    out[i] = redis.call('ZREVRANGE', key, 0, -1)
+    out[i] = redis.call('ZREVRANGE', key, 0, last)
   else
     out[i] = redis.call('HGETALL', key)
   end

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import msgpack
@@ -71,14 +72,20 @@ class Store:
         """Store an inbox offer's state for the visitor (e.g. {"status": "read", "ts": ...})."""
         await self.redis.hset(keys.profile_key(profile_id, "inbox"), offer_id, pack(state))
 
-    async def load(self, profile_id: str) -> Profile:
+    async def load(self, profile_id: str, recent: Mapping[str, int] | None = None) -> Profile:
         """The profile, read in one round trip (one script call that returns every part as a
-        single msgpack reply). An unknown id is an empty profile."""
+        single msgpack reply). An unknown id is an empty profile.
+
+        ``recent`` caps how many of the newest items of a history are read, by part name
+        (e.g. ``{"views": 20}``): a page needs the recent past, an export needs everything."""
         if not is_profile_id(profile_id):
             return Profile(id=profile_id, stable_id=profile_id)
+        args = _LOAD_KINDS
+        if recent:
+            args = [*_LOAD_KINDS, *(str(recent.get(p, -1)) for p in LOAD_PARTS)]
         try:
             blob = await self._load(keys=[keys.profile_key(profile_id, p) for p in LOAD_PARTS],
-                                    args=_LOAD_KINDS)
+                                    args=args)
         except RedisError as exc:
             raise StoreError(f"could not load profile {profile_id}: {exc}") from exc
         replies = msgpack.unpackb(blob, raw=True)

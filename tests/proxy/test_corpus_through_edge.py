@@ -35,8 +35,11 @@ END_FILL = '<div data-edge-injected=""><p>Witaj ☃</p><script>1</script></div>'
 SLOT_FILL = '<div data-edge-injected=""><b>Ahoj</b> ☃ <ul><li>x</li></ul></div>'
 SLOT_NAMES = ("s3", "s6", "s10", "s14", "n1")
 
-_START_TAG = re.compile(rb"<(div|section|article|aside|main|nav|header|footer|li|td|ul|span)"
-                        rb"(?=[\s>])", re.I)
+_START_TAG = re.compile(
+    rb"<(div|section|article|aside|main|nav|header|footer|li|td|ul|span)"
+    rb"(?=[\s>])",
+    re.I,
+)
 
 
 def _mark_at_depths(page: bytes) -> bytes:
@@ -59,7 +62,7 @@ def _mark_at_depths(page: bytes) -> bytes:
         out = out[:pos] + b' data-edge-slot="' + name + b'"' + out[pos:]
     m = re.search(rb"<div(?=[\s>])[^>]*>", out, re.I)
     if m:
-        out = out[:m.end()] + b'<div data-edge-slot="n1">new</div>' + out[m.end():]
+        out = out[: m.end()] + b'<div data-edge-slot="n1">new</div>' + out[m.end() :]
     return out
 
 
@@ -80,7 +83,9 @@ def origin(real_pages: dict[str, bytes], tree_tests: list[TreeTest]) -> Iterator
     marked = {name: _mark_at_depths(body) for name, body in real_pages.items()}
 
     async def real(request: Request) -> Response:
-        return Response(real_pages[request.path_params["name"]], headers={"content-type": "text/html"})
+        return Response(
+            real_pages[request.path_params["name"]], headers={"content-type": "text/html"}
+        )
 
     async def slotted(request: Request) -> Response:
         return Response(marked[request.path_params["name"]], headers={"content-type": "text/html"})
@@ -89,8 +94,13 @@ def origin(real_pages: dict[str, bytes], tree_tests: list[TreeTest]) -> Iterator
         t = tree_tests[int(request.path_params["i"])]
         return Response(t.data.encode("utf-8"), media_type="text/html; charset=utf-8")
 
-    app = Starlette(routes=[Route("/real/{name}", real), Route("/slotted/{name}", slotted),
-                            Route("/tree/{i:int}", tree)])
+    app = Starlette(
+        routes=[
+            Route("/real/{name}", real),
+            Route("/slotted/{name}", slotted),
+            Route("/tree/{i:int}", tree),
+        ]
+    )
     with serve(app) as url:
         yield url
 
@@ -124,11 +134,17 @@ def test_real_pages_with_slots_keep_their_tree(origin: str, real_pages: dict[str
                     text_out = out.decode("utf-8", "replace")
                     # (the fill's "☃" may arrive as a character reference: pages without a
                     # declared charset get ASCII fills)
-                    filled = {n for n in SLOT_NAMES if re.search(
-                        f'data-edge-slot="{n}"[^>]*><div data-edge-injected=""><b>Ahoj</b>',
-                        text_out)}
-                    counts["slots marked"] += sum(f'data-edge-slot="{n}"' in text_in
-                                                  for n in SLOT_NAMES)
+                    filled = {
+                        n
+                        for n in SLOT_NAMES
+                        if re.search(
+                            f'data-edge-slot="{n}"[^>]*><div data-edge-injected=""><b>Ahoj</b>',
+                            text_out,
+                        )
+                    }
+                    counts["slots marked"] += sum(
+                        f'data-edge-slot="{n}"' in text_in for n in SLOT_NAMES
+                    )
                     counts["slots filled"] += len(filled)
                     counts["body end injected"] += '<div data-edge-injected=""><p>Witaj' in text_out
                     expected = dump(parse(text_in, True), clear=slot_in(filled))
@@ -168,8 +184,11 @@ def test_html5lib_documents_through_the_edge(origin: str, tree_tests: list[TreeT
                 if got != expected:
                     failures.append(f"{t.id} {t.data!r}\n{expected}\n--- got ---\n{got}")
     print("\nhtml5lib documents through the edge:", dict(counts))
-    served = counts["total"] - counts["skipped: fragment test (no document to serve)"] \
+    served = (
+        counts["total"]
+        - counts["skipped: fragment test (no document to serve)"]
         - counts["skipped: scripting-off variant"]
+    )
     # The rest end inside script/plaintext/template/frameset/foreign content/tables...: made
     # to be broken that way, they go out unchanged.
     assert counts["injected"] > 0.6 * served

@@ -19,8 +19,10 @@ from edge.settings import Settings
 from tests.support.origin import DATA, GATE, LATIN2_PAGE, PLAIN_PAGE, SLOT_PAGE, create_origin
 from tests.support.servers import free_port, serve
 
-FILLS = Fills(slots={"hero": '<p class="filled">Witaj Krzysztofie — 10 € → 中</p>'},
-              body_end='<div id="edge-end"></div>')
+FILLS = Fills(
+    slots={"hero": '<p class="filled">Witaj Krzysztofie — 10 € → 中</p>'},
+    body_end='<div id="edge-end"></div>',
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +33,9 @@ def origin() -> Iterator[str]:
 
 def _edge(origin: str, personalizer=None, **overrides) -> Iterator[str]:  # type: ignore[no-untyped-def]
     settings = Settings(origin=origin, **overrides)
-    app = create_app(settings, personalizer or (lambda state: StaticPersonalizer(FILLS)),
-                     use_redis=False)
+    app = create_app(
+        settings, personalizer or (lambda state: StaticPersonalizer(FILLS)), use_redis=False
+    )
     with serve(app) as url:
         yield url
 
@@ -48,7 +51,9 @@ def client() -> Iterator[httpx.Client]:
         yield c
 
 
-def test_page_without_slot_and_nothing_to_inject_is_byte_for_byte(origin: str, client: httpx.Client) -> None:
+def test_page_without_slot_and_nothing_to_inject_is_byte_for_byte(
+    origin: str, client: httpx.Client
+) -> None:
     for url in _edge(origin, inject_script=False):
         direct = client.get(origin + "/plain")
         via = client.get(url + "/plain")
@@ -61,7 +66,10 @@ def test_slots_are_filled_and_body_end_injected(edge: str, client: httpx.Client)
     r = client.get(edge + "/slots")
     assert r.status_code == 200
     text = r.text
-    assert '<div data-edge-slot="hero"><p class="filled">Witaj Krzysztofie — 10 € → 中</p></div>' in text
+    assert (
+        '<div data-edge-slot="hero"><p class="filled">Witaj Krzysztofie — 10 € → 中</p></div>'
+        in text
+    )
     assert "default hero" not in text
     assert '<section data-edge-slot="recs">default recs</section>' in text  # no fill: default stays
     # Body-end HTML goes in one marked container just before </body>.
@@ -74,9 +82,17 @@ def test_slots_are_filled_and_body_end_injected(edge: str, client: httpx.Client)
 
 
 def test_forwarding_headers_and_hop_by_hop(edge: str, origin: str, client: httpx.Client) -> None:
-    r = client.get(edge + "/echo?q=1", headers={
-        "x-forwarded-for": "10.1.1.1", "connection": "keep-alive, x-secret-hop",
-        "x-secret-hop": "1", "te": "trailers", "x-custom": "kept", "proxy-authorization": "x"})
+    r = client.get(
+        edge + "/echo?q=1",
+        headers={
+            "x-forwarded-for": "10.1.1.1",
+            "connection": "keep-alive, x-secret-hop",
+            "x-secret-hop": "1",
+            "te": "trailers",
+            "x-custom": "kept",
+            "proxy-authorization": "x",
+        },
+    )
     payload = r.json()
     headers = dict(payload["headers"])
     assert payload["query"] == "q=1"
@@ -94,7 +110,9 @@ def test_host_policy(origin: str, client: httpx.Client) -> None:
         host = dict(client.get(url + "/echo").json()["headers"])["host"]
         assert host == origin.removeprefix("http://")
     for url in _edge(origin, host_policy="preserve"):
-        host = dict(client.get(url + "/echo", headers={"host": "shop.example"}).json()["headers"])["host"]
+        host = dict(client.get(url + "/echo", headers={"host": "shop.example"}).json()["headers"])[
+            "host"
+        ]
         assert host == "shop.example"
 
 
@@ -103,10 +121,14 @@ def test_request_body_is_streamed(edge: str) -> None:
 
     def gen() -> Iterator[bytes]:
         for i in range(0, len(payload), 65536):
-            yield payload[i:i + 65536]
+            yield payload[i : i + 65536]
 
     with httpx.Client(timeout=10) as c:
-        r = c.post(edge + "/echo", content=gen(), headers={"content-type": "application/x-www-form-urlencoded"})
+        r = c.post(
+            edge + "/echo",
+            content=gen(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
         data = r.json()
         assert data["body_length"] == len(payload)
         assert data["body_sha"] == hashlib.sha256(payload).hexdigest()
@@ -190,12 +212,18 @@ def test_compressed_page_is_decoded_rewritten_and_reencoded(edge: str, kind: str
 def test_compressed_page_without_slot_passes_untouched(origin: str, kind: str) -> None:
     for url in _edge(origin, inject_script=False):
         with httpx.Client(timeout=10) as c:
-            with c.stream("GET", url + f"/enc/{kind}?slot=0", headers={"accept-encoding": kind}) as r:
+            with c.stream(
+                "GET", url + f"/enc/{kind}?slot=0", headers={"accept-encoding": kind}
+            ) as r:
                 wire = b"".join(r.iter_raw())
-            with c.stream("GET", origin + f"/enc/{kind}?slot=0", headers={"accept-encoding": kind}) as d:
+            with c.stream(
+                "GET", origin + f"/enc/{kind}?slot=0", headers={"accept-encoding": kind}
+            ) as d:
                 direct = b"".join(d.iter_raw())
         assert wire == direct
-        decoded = {"gzip": gzip.decompress, "deflate": zlib.decompress, "br": brotli.decompress}[kind](wire)
+        decoded = {"gzip": gzip.decompress, "deflate": zlib.decompress, "br": brotli.decompress}[
+            kind
+        ](wire)
         assert decoded == PLAIN_PAGE.encode()
 
 

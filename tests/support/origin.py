@@ -21,14 +21,15 @@ SLOT_PAGE = (
     '<section data-edge-slot="recs">default recs</section></main>'
     "<footer>Footer</footer></body></html>"
 )
-PLAIN_PAGE = "<!doctype html><html><head><title>Plain</title></head><body><p>Hello</p></body></html>"
+PLAIN_PAGE = (
+    "<!doctype html><html><head><title>Plain</title></head><body><p>Hello</p></body></html>"
+)
 LATIN2_PAGE = (
-    "<!doctype html><html><head><meta charset=\"windows-1250\"><title>Sklep</title></head><body>"
+    '<!doctype html><html><head><meta charset="windows-1250"><title>Sklep</title></head><body>'
     "<p>Zażółć gęślą jaźń</p>"
     '<div data-edge-slot="hero">domyślny</div>'
     "</body></html>"
 )
-
 
 
 def _echo_payload(request: Request, body: bytes) -> dict[str, object]:
@@ -36,7 +37,9 @@ def _echo_payload(request: Request, body: bytes) -> dict[str, object]:
         "method": request.method,
         "path": request.url.path,
         "query": request.url.query,
-        "headers": [[k.decode("latin-1"), v.decode("latin-1")] for k, v in request.scope["headers"]],
+        "headers": [
+            [k.decode("latin-1"), v.decode("latin-1")] for k, v in request.scope["headers"]
+        ],
         "body_length": len(body),
         "body_sha": __import__("hashlib").sha256(body).hexdigest(),
     }
@@ -72,8 +75,11 @@ async def compressed(request: Request) -> Response:
         body = brotli.compress(page)
     else:
         body = page
-    return Response(body, media_type="text/html; charset=utf-8",
-                    headers={"content-encoding": kind, "vary": "Accept-Encoding"})
+    return Response(
+        body,
+        media_type="text/html; charset=utf-8",
+        headers={"content-encoding": kind, "vary": "Accept-Encoding"},
+    )
 
 
 async def latin2(request: Request) -> Response:
@@ -112,9 +118,13 @@ async def ranged(request: Request) -> Response:
     if rng.startswith("bytes="):
         start_s, _, end_s = rng[6:].partition("-")
         start, end = int(start_s), int(end_s or len(DATA) - 1)
-        part = DATA[start:end + 1]
-        return Response(part, status_code=206, media_type="application/octet-stream", headers={
-            "content-range": f"bytes {start}-{end}/{len(DATA)}", "accept-ranges": "bytes"})
+        part = DATA[start : end + 1]
+        return Response(
+            part,
+            status_code=206,
+            media_type="application/octet-stream",
+            headers={"content-range": f"bytes {start}-{end}/{len(DATA)}", "accept-ranges": "bytes"},
+        )
     return Response(DATA, media_type="application/octet-stream", headers={"accept-ranges": "bytes"})
 
 
@@ -162,8 +172,9 @@ async def slow(request: Request) -> Response:
 
 
 async def json_api(request: Request) -> Response:
-    return Response(json.dumps({"ok": True, "items": list(range(100))}),
-                    media_type="application/json")
+    return Response(
+        json.dumps({"ok": True, "items": list(range(100))}), media_type="application/json"
+    )
 
 
 async def not_found(request: Request) -> Response:
@@ -171,19 +182,21 @@ async def not_found(request: Request) -> Response:
 
 
 def create_origin() -> Starlette:
-    return Starlette(routes=[
-        Route("/echo", echo, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
-        Route("/plain", plain, methods=["GET", "HEAD"]),
-        Route("/slots", slots, methods=["GET", "HEAD"]),
-        Route("/enc/{kind}", compressed),
-        Route("/latin2", latin2),
-        Route("/cookies", cookies),
-        Route("/redirect", redirect),
-        Route("/conditional", conditional),
-        Route("/ranged", ranged),
-        Route("/stream", stream),
-        Route("/chunked", chunked_html),
-        Route("/slow", slow),
-        Route("/api.json", json_api),
-        Route("/missing", not_found),
-    ])
+    return Starlette(
+        routes=[
+            Route("/echo", echo, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
+            Route("/plain", plain, methods=["GET", "HEAD"]),
+            Route("/slots", slots, methods=["GET", "HEAD"]),
+            Route("/enc/{kind}", compressed),
+            Route("/latin2", latin2),
+            Route("/cookies", cookies),
+            Route("/redirect", redirect),
+            Route("/conditional", conditional),
+            Route("/ranged", ranged),
+            Route("/stream", stream),
+            Route("/chunked", chunked_html),
+            Route("/slow", slow),
+            Route("/api.json", json_api),
+            Route("/missing", not_found),
+        ]
+    )
