@@ -6,6 +6,7 @@ chose (the origin picked it from the client's own Accept-Encoding, which the edg
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 
@@ -75,6 +76,7 @@ def charset_from_content_type(content_type: str) -> str | None:
     return m.group(1).lower() if m else None
 
 
+@functools.lru_cache(maxsize=64)
 def usable_charset(name: str | None) -> str | None:
     """A Python codec name for ``name``, or None when unknown. Raises for non-ASCII-compatible."""
     if not name:

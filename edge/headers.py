@@ -66,6 +66,9 @@ def request_headers(
     return out, client_host
 
 
+_HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
+
+
 def response_headers(
     raw: Iterable[tuple[bytes, bytes]],
     *,
@@ -74,8 +77,11 @@ def response_headers(
 ) -> list[tuple[bytes, bytes]]:
     """Headers to send back to the client: hop-by-hop removed, Location on the origin rewritten."""
     items = [(k.lower(), v) for k, v in raw]
-    tokens = _connection_tokens((k.decode("latin-1"), v.decode("latin-1")) for k, v in items)
-    drop = {h.encode() for h in HOP_BY_HOP | tokens}
+    drop = _HOP_BY_HOP_BYTES
+    for name, value in items:
+        if name == b"connection":  # rare in responses: the tokens it names are hop-by-hop too
+            tokens = _connection_tokens([("connection", value.decode("latin-1"))])
+            drop = drop | {t.encode("latin-1") for t in tokens}
     out: list[tuple[bytes, bytes]] = []
     for name, value in items:
         if name in drop:

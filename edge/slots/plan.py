@@ -7,9 +7,9 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from hashlib import sha1
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
+from xxhash import xxh3_128_digest
 
 from edge.slots import scan
 from edge.slots.scan import Candidate, Occurrence
@@ -44,7 +44,7 @@ EMPTY_PLAN = SlotPlan()
 
 
 class SlotPlanner:
-    """Plans pages, remembering the last ``cache_size`` plans by a digest of the body (SHA-1).
+    """Plans pages, remembering the last ``cache_size`` plans by a digest of the body (XXH3).
 
     ``verify=False`` skips the probe parse: slots then rest on the byte scan and the Lexbor
     context checks alone, and the body end is the last ``</body>`` as found in the bytes. That
@@ -62,10 +62,11 @@ class SlotPlanner:
     def plan(self, body: bytes) -> SlotPlan:
         """The plan for ``body``; never raises (a page that cannot be planned gets an empty
         plan and goes out unchanged)."""
-        # SHA-1 runs on the CPU's SHA extensions: 2.4x faster than blake2b here (0.09 against
-        # 0.22 ms per 100 KB). A collision needs pages crafted for it, and render refuses a plan
-        # whose length does not match the body.
-        key = sha1(body, usedforsecurity=False).digest()
+        # XXH3-128 hashes 100 KB in ~6 µs (SHA-1: 90 µs, blake2b: 200 µs), which matters on
+        # every personalized page. It is not cryptographic: two different pages of the same
+        # length would need the same 128-bit digest, which takes pages crafted for it, and the
+        # pages come from the shop's own origin. render refuses a plan whose length differs.
+        key = xxh3_128_digest(body) + len(body).to_bytes(8, "little")
         with self._lock:
             plan = self._cache.get(key)
             if plan is not None:
