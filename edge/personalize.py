@@ -21,7 +21,8 @@ from typing import Any
 
 from edge.api.embed import script_tag
 from edge.contexts import page_info, rules_context, visitor_info
-from edge.page import Fills, Page, RequestHead
+from edge.page import Fills, Page, RequestHead, Session
+from edge.results import load_experiment_counters
 from edge.store import keys
 from edge.store.catalog import catalog_version, load_catalog
 from edge.store.identity import Identity, Visitor
@@ -43,6 +44,20 @@ PAGE_LOAD_LIMITS = {"views": 10, "pviews": 40, "forms": 10, "events": 20}
 REFRESH_EVERY_S = 5.0
 SIGNALS_EVERY_S = 30.0
 RELATED_PER_SKU = 12
+
+
+class _PassThrough:
+    def response_headers(self) -> list[tuple[bytes, bytes]]:
+        return []
+
+    async def fill(self, page: Page) -> Fills:
+        return Fills()
+
+    def finish(self, page: Page | None, status: int) -> None:
+        return None
+
+
+PASS_THROUGH = _PassThrough()
 
 
 class Shared:
@@ -161,19 +176,8 @@ class EdgePersonalizer:
         ruleset = self.ruleset
         if ruleset is None or not getattr(ruleset, "experiments", None):
             return {}
-        from edge.store.recs import placement_stats
-
         try:
-            stats = await placement_stats(self.bg_redis)
-            # Counters per experiment and arm, from the counters of the placements that run it.
-            counters: dict[str, dict[str, dict[str, int]]] = {}
-            for placement in ruleset.placements:
-                if placement.experiment and placement.id in stats:
-                    arms = counters.setdefault(placement.experiment, {})
-                    for arm, values in stats[placement.id].items():
-                        into = arms.setdefault(arm, {})
-                        for name, n in values.items():
-                            into[name] = into.get(name, 0) + int(n)
+            counters = await load_experiment_counters(self.bg_redis, ruleset)
             return dict(allocations(ruleset, counters, time.time()))
         except Exception as exc:
             log.warning("experiment allocations unavailable: %r", exc)
@@ -184,8 +188,12 @@ class EdgePersonalizer:
         return self.rules.ruleset if self.rules is not None else None
 
     # --- per request -------------------------------------------------------------------
-    async def begin(self, request: RequestHead) -> EdgeSession:
+    async def begin(self, request: RequestHead) -> Session:
         visitor = await self.identity.identify(request)
+        if visitor.via == "fallback":
+            # Redis did not answer: the page goes out as the shop made it, with no cookie
+            # (a returning visitor keeps theirs) and nothing recorded.
+            return PASS_THROUGH
         if visitor.is_new:
             # A visitor minted on this request has nothing stored yet: no round trip.
             profile: asyncio.Future[Profile] = asyncio.get_running_loop().create_future()

@@ -1,5 +1,11 @@
-"""``GET /_edge/api/explain?visitor=<profile id>|contact=<id>&url=<page path or URL>``
-(admin token): why a visitor sees what they see on a page.
+"""What marketers ask of the rules (admin token):
+
+``GET /_edge/api/explain?visitor=<profile id>|contact=<id>&url=<page path or URL>``: why a
+visitor sees what they see on a page.
+
+``GET /_edge/api/experiments[?metric=clicks|conversions]``: per A/B/X experiment and arm,
+impressions, clicks, conversions, CTR, uplift against the baseline and the probability of
+being best, plus the arm shares in force once the test is over.
 
 The page is fetched from the origin and scanned like a proxied page (its slots and its
 ``edge:*`` facts), the visitor's profile is loaded, and the rule engine's explain runs on the
@@ -21,10 +27,11 @@ from edge.api.common import api_endpoint, require_admin
 from edge.contexts import rules_context
 from edge.errors import ApiError
 from edge.page import Page, RequestHead
+from edge.results import load_experiment_counters
 from edge.slots import SlotPlanner
 from edge.store import keys
 from edge.store.profile import text
-from rules import explain
+from rules import explain, summarize
 
 _planner = SlotPlanner(verify=True, cache_size=32)
 
@@ -93,4 +100,34 @@ async def get_explain(request: Request) -> Response:
     return JSONResponse(result)
 
 
-routes: list[BaseRoute] = [Route("/_edge/api/explain", get_explain, methods=["GET"])]
+@api_endpoint
+async def get_experiments(request: Request) -> Response:
+    require_admin(request)
+    state = request.app.state
+    metric = request.query_params.get("metric", "clicks")
+    if metric not in ("clicks", "conversions"):
+        raise ApiError("metric: must be clicks or conversions", field="metric")
+    personalizer = state.personalizer
+    ruleset = getattr(personalizer, "ruleset", None)
+    if ruleset is None:
+        raise ApiError("no rules are loaded (set rules_dir)", status_code=409)
+    counters = await load_experiment_counters(state.redis, ruleset)
+    shared = getattr(personalizer, "shared", None)
+    weights = getattr(shared, "weights", None) or {}
+    now = time.time()
+    out = {}
+    for exp in ruleset.experiments.values():
+        arms = {arm: counters.get(exp.id, {}).get(arm, {}) for arm in exp.arms}
+        out[exp.id] = {
+            "status": "running" if exp.running(now) else "finished",
+            "test_weights": exp.test_weights(),
+            "weights_in_force": weights.get(exp.id),
+            "results": summarize(arms, metric=metric),
+        }
+    return JSONResponse({"experiments": out})
+
+
+routes: list[BaseRoute] = [
+    Route("/_edge/api/explain", get_explain, methods=["GET"]),
+    Route("/_edge/api/experiments", get_experiments, methods=["GET"]),
+]
