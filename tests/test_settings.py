@@ -59,8 +59,9 @@ def test_bad_config_files(tmp_path: Path) -> None:
         load_settings(None, env=env_bad)
 
 
-def test_serve_without_an_origin_exits_with_a_clear_message(capsys: pytest.CaptureFixture[str],
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_without_an_origin_exits_with_a_clear_message(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("EDGE_ORIGIN", raising=False)
     assert main(["serve"]) == 2
     assert "origin: required" in capsys.readouterr().err
