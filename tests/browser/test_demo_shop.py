@@ -140,8 +140,8 @@ def test_like_survives_login_and_known_contact_sees_the_inbox(
     page.goto(demo.edge + "/")
     page.wait_for_selector("[data-edge-inbox-open]")
     drawer = _open_inbox(page)
-    wishlist = drawer.locator("[data-edge-inbox-section=wishlist] li")
-    assert "SHR-101" in wishlist.evaluate_all("els => els.map(e => e.dataset.edgeSku)")
+    # the drawer's content arrives after it opens
+    drawer.locator("[data-edge-inbox-section=wishlist] li[data-edge-sku='SHR-101']").wait_for()
     loyalty = drawer.locator("[data-edge-inbox-section=loyalty]").inner_text()
     assert "Złoto" in loyalty and "Platyna" in loyalty  # the imported loyalty status, in Polish
     assert "Twoja skrzynka zakupowa" in drawer.inner_text()

@@ -222,6 +222,7 @@ def test_like_puts_the_product_in_the_inbox_and_survives_reload_and_login(
     assert "Trail shoe 2" in wishlist.inner_text()
     # recommendations from the wish list: the same category, the liked product left out
     recommended = drawer.locator("[data-edge-inbox-section=recommended] li")
+    recommended.first.wait_for()
     skus = recommended.evaluate_all("els => els.map(e => e.dataset.edgeSku)")
     assert skus and "SKU-2" not in skus and set(skus) <= {"SKU-1", "SKU-3", "SKU-4", "SKU-X"}
     page.keyboard.press("Escape")
@@ -247,6 +248,7 @@ def test_like_puts_the_product_in_the_inbox_and_survives_reload_and_login(
     page.wait_for_selector("#like[aria-pressed=true]")
     page.click("[data-edge-inbox-open]")
     drawer.wait_for(state="visible")
+    wishlist.locator("li[data-edge-sku='SKU-5']").wait_for()  # content arrives after opening
     skus = wishlist.locator("li").evaluate_all("els => els.map(e => e.dataset.edgeSku)")
     assert sorted(skus) == ["SKU-2", "SKU-5"]
     merged = stack.profiles.load(_visitor(stack, context))
