@@ -91,6 +91,7 @@ class EdgePersonalizer:
         self._refresher: asyncio.Task[None] | None = None
         self._signals_at = 0.0
         self._popups: dict[tuple[Any, ...], str] = {}
+        self._chrome: dict[tuple[Any, ...], str] = {}
 
     # --- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -202,6 +203,19 @@ class EdgePersonalizer:
             profile = asyncio.ensure_future(self.store.load(visitor.id, PAGE_LOAD_LIMITS))
         return EdgeSession(self, request, visitor, profile)
 
+    def chrome(self, language: str, unread: int, fingerprint: bool) -> str:
+        """The inbox button and the widget script tag: the same for every visitor with the same
+        language, unread count and fingerprint permission, so rendered once per combination."""
+        key = (language, unread, fingerprint)
+        html = self._chrome.get(key)
+        if html is None:
+            html = render_shell(self.registry.templates, language, unread) + script_tag(
+                self.settings, language=language, fingerprint=fingerprint)
+            if len(self._chrome) > 1024:
+                self._chrome.clear()
+            self._chrome[key] = html
+        return html
+
     def render_popup(self, widget: str, language: str, placement: dict[str, str],
                      params: dict[str, Any], ctx: Any) -> str | None:
         """Pop-ups hold no visitor data, so their markup is cached per placement, variant,
@@ -280,10 +294,9 @@ class EdgeSession:
             if settings.inject_script:
                 unread = sum(1 for s in profile.inbox.values()
                              if isinstance(s, dict) and not s.get("read") and not s.get("deleted"))
-                body_end.append(render_shell(owner.registry.templates, language, unread))
                 fp_ok = settings.fingerprint and profile.consented("fingerprint") \
                     and profile.consented("tracking")
-                body_end.append(script_tag(settings, language=language, fingerprint=fp_ok))
+                body_end.append(owner.chrome(language, unread, fp_ok))
         fills.body_end = "".join(body_end)
         return fills
 

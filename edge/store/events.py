@@ -251,7 +251,12 @@ class EventWriter:
         With ``limit_ip`` / ``limit_visitor`` the batch first counts against the rate limits
         (in the same round trip) and raises RateLimited, writing nothing, when over."""
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-        ctx = await self.context(profile_id, events, now_ms, limit_ip, limit_visitor)
+        if limit_ip or limit_visitor or not all(isinstance(e, PageView) for e in events):
+            ctx = await self.context(profile_id, events, now_ms, limit_ip, limit_visitor)
+        else:
+            # Page views need nothing read first (the visit logic runs in the script): the
+            # proxy's page view per HTML page is one round trip.
+            ctx = BatchContext(now_ms=now_ms)
         plan = compile_batch(events, ctx)
         shared = [[command.upper(), *args] for command, args in plan.shared]
         # One script call: atomic, and if Redis lost its script cache (NOSCRIPT) nothing ran,
