@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 
+from cache.http import HttpCache, request_allows_cache
 from edge import encoding as enc
 from edge import headers as hdr
 from edge.errors import OriginError, OriginTimeout, RewriteError
@@ -95,6 +97,12 @@ class Proxy:
         self.planner = planner
         self.origin = settings.origin
         self.origin_netloc = settings.origin_netloc
+        self.cache = (
+            HttpCache(settings.http_cache_mb * 1024 * 1024, settings.max_rewrite_bytes)
+            if settings.http_cache_mb > 0
+            else None
+        )
+        self._tasks: set[asyncio.Future[Any]] = set()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         head = request_head(scope)
@@ -141,6 +149,21 @@ class Proxy:
             has_body = False
         data = _request_body(receive) if has_body else None
 
+        cache_key: str | None = None
+        if self.cache is not None and not has_body and request_allows_cache(method, head.headers):
+            cache_key = raw_path.decode("latin-1") + (f"?{head.query}" if head.query else "")
+            entry = self.cache.lookup(cache_key, head.headers)
+            if entry is not None:
+                now = time.time()
+                if not entry.is_fresh(now) and not entry.refreshing:
+                    entry.refreshing = True  # one background refresh per stale entry
+                    self._spawn(self._refresh(url, headers, cache_key, head.headers))
+                age = (b"age", str(int(entry.age(now))).encode())
+                await self._finish_rewrite(
+                    send, entry.body, entry.status, [*entry.headers, age], head, begin
+                )
+                return
+
         try:
             resp = await self._open(method, url, headers, data)
         except OriginTimeout:
@@ -176,7 +199,7 @@ class Proxy:
                 await send({"type": "http.response.body", "body": b""})
                 return
             if self._may_rewrite(method, status, out_headers):
-                await self._rewrite(send, resp, status, out_headers, head, begin)
+                await self._rewrite(send, resp, status, out_headers, head, begin, cache_key)
                 return
             await self._send_start(send, status, out_headers, begin)
             await _stream(send, resp.content)
@@ -250,11 +273,15 @@ class Proxy:
         headers: list[tuple[bytes, bytes]],
         head: RequestHead,
         begin: asyncio.Future[Session | None],
+        cache_key: str | None = None,
     ) -> None:
         limit = self.settings.max_rewrite_bytes
         if hdr.get(headers, b"content-length") is not None:
             # Known and within the limit (checked in _may_rewrite): one read.
-            await self._finish_rewrite(send, await resp.read(), status, headers, head, begin)
+            raw = await resp.read()
+            if cache_key is not None and self.cache is not None:
+                self.cache.store(cache_key, head.headers, status, headers, raw)
+            await self._finish_rewrite(send, raw, status, headers, head, begin)
             return
         chunks: list[bytes] = []
         size = 0
@@ -269,7 +296,29 @@ class Proxy:
                 )
                 await _stream(send, resp.content)
                 return
-        await self._finish_rewrite(send, b"".join(chunks), status, headers, head, begin)
+        raw = b"".join(chunks)
+        if cache_key is not None and self.cache is not None:
+            self.cache.store(cache_key, head.headers, status, headers, raw)
+        await self._finish_rewrite(send, raw, status, headers, head, begin)
+
+    async def _refresh(self, url: str, headers: list[tuple[str, str]], key: str,
+                       request_headers: Any) -> None:
+        """Fetch a stale cached page again, off any response path."""
+        try:
+            resp = await self._open("GET", url, headers, None)
+            async with resp:
+                out = hdr.response_headers(resp.raw_headers, origin=self.origin, edge_base=None)
+                if self._may_rewrite("GET", resp.status, out) and self.cache is not None:
+                    body = await resp.content.read(self.settings.max_rewrite_bytes + 1)
+                    if len(body) <= self.settings.max_rewrite_bytes:
+                        self.cache.store(key, request_headers, resp.status, out, body)
+        except Exception as exc:
+            log.warning("refreshing cached %s failed: %r", key, exc)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _finish_rewrite(
         self,

@@ -42,6 +42,8 @@ class Settings(BaseModel):
     verify_slots: bool = True
     slot_plan_cache_size: int = Field(default=512, ge=0)
     inject_script: bool = True
+    # Memory for the shared cache of origin pages (those the origin marks cacheable); 0: off.
+    http_cache_mb: int = Field(default=64, ge=0)
     workers: int = Field(default=1, ge=1)
 
     # --- Redis -------------------------------------------------------------------------
