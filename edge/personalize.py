@@ -190,17 +190,31 @@ class EdgePersonalizer:
 
     # --- per request -------------------------------------------------------------------
     async def begin(self, request: RequestHead) -> Session:
+        # A valid cookie names the profile almost always (unless it was merged into another):
+        # start loading it now, alongside identification, so both take one round trip's time.
+        guess = self.identity.read_cookie(request.cookie(self.settings.cookie_name))
+        early = asyncio.ensure_future(self.store.load(guess, PAGE_LOAD_LIMITS)) if guess else None
+        if early is not None:
+            early.add_done_callback(_quiet)
         visitor = await self.identity.identify(request)
         if visitor.via == "fallback":
             # Redis did not answer: the page goes out as the shop made it, with no cookie
             # (a returning visitor keeps theirs) and nothing recorded.
+            if early is not None:
+                early.cancel()
             return PASS_THROUGH
-        if visitor.is_new:
-            # A visitor minted on this request has nothing stored yet: no round trip.
-            profile: asyncio.Future[Profile] = asyncio.get_running_loop().create_future()
-            profile.set_result(Profile(id=visitor.id, stable_id=visitor.id))
+        profile: asyncio.Future[Profile]
+        if early is not None and visitor.id == guess:
+            profile = early
         else:
-            profile = asyncio.ensure_future(self.store.load(visitor.id, PAGE_LOAD_LIMITS))
+            if early is not None:
+                early.cancel()
+            if visitor.is_new:
+                # A visitor minted on this request has nothing stored yet: no round trip.
+                profile = asyncio.get_running_loop().create_future()
+                profile.set_result(Profile(id=visitor.id, stable_id=visitor.id))
+            else:
+                profile = asyncio.ensure_future(self.store.load(visitor.id, PAGE_LOAD_LIMITS))
         return EdgeSession(self, request, visitor, profile)
 
     def chrome(self, language: str, unread: int, fingerprint: bool) -> str:
@@ -322,6 +336,12 @@ class EdgeSession:
             return
         self.owner.spawn(self.owner.bg_store.record_page_view(self.visitor, page.request,
                                                               page.title))
+
+
+def _quiet(task: asyncio.Future[Any]) -> None:
+    # A load nobody waits for any more (identification failed or chose another profile).
+    if not task.cancelled():
+        task.exception()
 
 
 async def _apply_events(store: Store, profile_id: str, events: list[dict[str, Any]]) -> None:
