@@ -14,6 +14,7 @@ Every call is wrapped by the proxy: an exception or a timeout means the page goe
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -29,6 +30,8 @@ class RequestHead:
     client_ip: str
     scheme: str = "http"
     host: str = ""
+    # time.monotonic() when the request arrived: personalization deadlines count from it.
+    started: float = field(default_factory=time.monotonic)
 
     @property
     def url(self) -> str:

@@ -114,12 +114,29 @@ class Proxy:
                 begin.cancel()
 
     async def _begin(self, head: RequestHead) -> Session | None:
+        # No timer here: the deadline is applied only if the page is ready before this is
+        # (see _session), which is rare, as identification overlaps the origin's answer.
         try:
-            async with asyncio.timeout(self.settings.personalize_timeout):
-                return await self.personalizer.begin(head)
+            return await self.personalizer.begin(head)
         except Exception:
             log.exception("identifying the visitor failed; serving unpersonalized")
             return None
+
+    async def _session(self, begin: asyncio.Future[Session | None], started: float
+                       ) -> Session | None:
+        """The visitor's session, waiting at most until ``personalize_timeout`` after the
+        request arrived; None (an unpersonalized page) past that."""
+        if not begin.done():
+            remaining = started + self.settings.personalize_timeout - time.monotonic()
+            if remaining > 0:
+                await asyncio.wait((begin,), timeout=remaining)
+            if not begin.done():
+                log.warning("identifying the visitor took too long; serving unpersonalized")
+                begin.cancel()
+                return None
+        if begin.cancelled() or begin.exception() is not None:
+            return None
+        return begin.result()
 
     async def _handle(
         self,
@@ -329,7 +346,7 @@ class Proxy:
         head: RequestHead,
         begin: asyncio.Future[Session | None],
     ) -> None:
-        session = await begin
+        session = await self._session(begin, head.started)
         body, extra = await self._personalize(raw, headers, head, status, session)
         if body is raw:
             out = headers
