@@ -132,6 +132,12 @@ def main() -> int:
                     results[(name, page)] = measure(
                         f"{url}/{page}", args.duration, args.connections
                     )
+                if name == "edge" and args.mode == "static":
+                    # The same slot page with the widget script injected before </body>.
+                    with server("edge", "--origin", origin, "--mode", "script") as scripted:
+                        results[("edge", "script")] = measure(
+                            f"{scripted}/slots", args.duration, args.connections
+                        )
                 if name == "edge" and args.mode == "full":
                     cookie = (Path(tmp) / "rich-cookie.txt").read_text().strip()
                     results[("edge", "rich")] = measure(
@@ -164,6 +170,11 @@ def main() -> int:
             line += " (target ≤ +0.5)"
         print(line)
         ok = ok and ratio >= target and vs_naive >= 4 and (page != "slots" or dp50 <= 0.5)
+    if ("edge", "script") in results:
+        scripted, plain = results[("edge", "script")], results[("edge", "slots")]
+        print(row("edge / slots + script", scripted))
+        print(f"  widget script injected vs not: req/s ×{scripted.rps / plain.rps:.2f}, "
+              f"p50 {scripted.p50_ms:.3f} vs {plain.p50_ms:.3f} ms")
     if ("edge", "rich") in results:
         rich, anon = results[("edge", "rich")], results[("edge", "slots")]
         print(row("edge / slots, rich profile", rich))

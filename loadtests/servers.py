@@ -142,7 +142,9 @@ def edge_app(origin: str, mode: str, data_dir: str) -> Any:
     from edge.page import Fills, StaticPersonalizer
     from edge.settings import Settings
 
-    if mode == "static":
+    if mode in ("static", "script"):
+        from edge.api.embed import script_tag
+
         fills = Fills(
             slots={
                 "hero": '<div class="edge-w"><h2>Witaj Krzysztofie!</h2><p>-20% na buty</p></div>',
@@ -154,6 +156,9 @@ def edge_app(origin: str, mode: str, data_dir: str) -> Any:
             },
         )
         settings = Settings(origin=origin, inject_script=False)
+        if mode == "script":
+            # The same fills plus what every proxied page gets before </body>: the script tag.
+            fills.body_end = script_tag(settings, language="pl")
         return create_app(settings, lambda state: StaticPersonalizer(fills), use_redis=False)
     import asyncio
 
@@ -219,7 +224,7 @@ def main() -> None:
     parser.add_argument("kind", choices=["origin", "bare", "httpx", "edge"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--origin", default="")
-    parser.add_argument("--mode", default="static", choices=["static", "full"])
+    parser.add_argument("--mode", default="static", choices=["static", "script", "full"])
     parser.add_argument("--data-dir", default="var/bench")
     parser.add_argument("--profile", help="write a cProfile of the serving phase to this file")
     args = parser.parse_args()
