@@ -151,9 +151,7 @@ def test_redis_down_pages_pass_through_unpersonalized(shop: str, tmp_path: Path)
     settings = _settings(shop, dead, tmp_path, personalize_timeout=0.3)
     with serve(create_app(settings)) as edge, httpx.Client(timeout=10) as c:
         direct = c.get(shop + "/").content
-        started = time.monotonic()
-        r = c.get(edge + "/")
-        assert time.monotonic() - started < 3
+        r = c.get(edge + "/", timeout=3)  # nothing hangs: a hang would time the client out
         assert r.status_code == 200
         assert b'data-edge-placement="' not in r.content
         assert r.content == direct  # the shop's page, unchanged

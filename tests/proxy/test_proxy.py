@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
-import time
 import zlib
 from collections.abc import Iterator
 
@@ -246,11 +245,10 @@ def test_origin_down_is_502(client: httpx.Client) -> None:
         assert "cannot be reached" in r.text
 
 
-def test_origin_too_slow_is_504(edge: str, client: httpx.Client) -> None:
-    started = time.monotonic()
-    r = client.get(edge + "/slow?s=5")
+def test_origin_too_slow_is_504(edge: str) -> None:
+    # The origin takes 5 s, the edge allows it 1 s: the 504 comes before the client gives up.
+    r = httpx.get(edge + "/slow?s=5", timeout=4)
     assert r.status_code == 504
-    assert time.monotonic() - started < 4
 
 
 def test_origin_status_is_kept(edge: str, client: httpx.Client) -> None:
@@ -290,11 +288,10 @@ def test_personalization_errors_leave_page_unchanged(origin: str, client: httpx.
 
 def test_hanging_identification_does_not_hang_the_page(origin: str, client: httpx.Client) -> None:
     for url in _edge(origin, personalizer=lambda state: _Hanging(), personalize_timeout=0.2):
-        started = time.monotonic()
-        r = client.get(url + "/slots")
+        # Identification never finishes; the page still comes (a hang would time the client out).
+        r = httpx.get(url + "/slots", timeout=3)
         assert r.status_code == 200
         assert r.content == SLOT_PAGE.encode()
-        assert time.monotonic() - started < 3
 
 
 def test_huge_and_broken_headers(edge: str, client: httpx.Client) -> None:
