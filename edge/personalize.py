@@ -32,7 +32,7 @@ from edge.store.store import Store
 from rules import Decision, RuleSet, RuleStore, decide
 from rules.experiments import allocations
 from widgets import Catalog, Signals, WidgetRegistry, build_context, pick_language
-from widgets.inbox_view import render_shell
+from widgets.inbox_view import render_shell, unread_count
 from widgets.popup import PopupWidget
 from widgets.registry import default_widgets, render_placement
 
@@ -306,8 +306,7 @@ class EdgeSession:
             if fills.slots or body_end:
                 body_end.insert(0, owner.registry.stylesheet())
             if settings.inject_script:
-                unread = sum(1 for s in profile.inbox.values()
-                             if isinstance(s, dict) and not s.get("read") and not s.get("deleted"))
+                unread = unread_count(profile.inbox, int(time.time() * 1000))
                 fp_ok = settings.fingerprint and profile.consented("fingerprint") \
                     and profile.consented("tracking")
                 body_end.append(owner.chrome(language, unread, fp_ok))

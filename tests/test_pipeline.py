@@ -190,3 +190,15 @@ def test_experiment_results_are_counted_per_arm(edge: str) -> None:
     assert 0 <= got["plain"]["p_best"] <= 1
     bad = httpx.get(edge + "/_edge/api/experiments?metric=views", headers=auth, timeout=10)
     assert bad.status_code == 400 and bad.json()["field"] == "metric"
+
+
+def test_events_from_a_foreign_page_are_refused(edge: str) -> None:
+    event = {"events": [{"type": "like", "sku": products()[0]["sku"]}]}
+    with httpx.Client(timeout=10) as c:
+        c.get(edge + "/")
+        foreign = c.post(edge + "/_edge/api/events", json=event,
+                         headers={"origin": "https://elsewhere.example"})
+        assert foreign.status_code == 403
+        assert foreign.json()["field"] == "origin"
+        own = c.post(edge + "/_edge/api/events", json=event, headers={"origin": edge})
+        assert own.status_code in (200, 202)

@@ -13,13 +13,16 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from edge.api.common import api_endpoint, client_ip, json_response, read_json, request_head
-from edge.api.embed import with_cors
+from edge.api.embed import check_write_origin, with_cors
 from edge.errors import ApiError
 from edge.store.event_models import parse_batch
 
 
 @api_endpoint
 async def _post_events(request: Request) -> Response:
+    # A page on another site may not write events with the visitor's cookie (some cross-site
+    # POSTs need no CORS preflight).
+    check_write_origin(request)
     state = request.app.state
     settings = state.settings
     writer = state.store.events
