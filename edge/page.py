@@ -85,7 +85,9 @@ class Personalizer(Protocol):
     async def begin(self, request: RequestHead) -> Session: ...
 
 
-class _NullSession:
+class NullSession:
+    """A session that personalizes nothing: no cookie, no fills, nothing recorded."""
+
     def response_headers(self) -> list[tuple[bytes, bytes]]:
         return []
 
@@ -100,10 +102,10 @@ class NullPersonalizer:
     """Personalizes nothing: the edge is then a plain, fast reverse proxy."""
 
     async def begin(self, request: RequestHead) -> Session:
-        return _NullSession()
+        return NullSession()
 
 
-class _StaticSession(_NullSession):
+class _StaticSession(NullSession):
     def __init__(self, fills: Fills):
         self._fills = fills
 

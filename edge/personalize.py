@@ -21,7 +21,7 @@ from typing import Any
 
 from edge.api.embed import script_tag
 from edge.contexts import page_info, rules_context, visitor_info
-from edge.page import Fills, Page, RequestHead, Session
+from edge.page import Fills, NullSession, Page, RequestHead, Session
 from edge.results import load_experiment_counters
 from edge.store import keys
 from edge.store.catalog import catalog_version, load_catalog
@@ -46,18 +46,7 @@ SIGNALS_EVERY_S = 30.0
 RELATED_PER_SKU = 12
 
 
-class _PassThrough:
-    def response_headers(self) -> list[tuple[bytes, bytes]]:
-        return []
-
-    async def fill(self, page: Page) -> Fills:
-        return Fills()
-
-    def finish(self, page: Page | None, status: int) -> None:
-        return None
-
-
-PASS_THROUGH = _PassThrough()
+PASS_THROUGH = NullSession()
 
 
 class Shared:
