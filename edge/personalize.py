@@ -189,15 +189,14 @@ class EdgePersonalizer:
         if visitor.via == "fallback":
             # Redis did not answer: the page goes out as the shop made it, with no cookie
             # (a returning visitor keeps theirs) and nothing recorded.
-            if early is not None:
-                early.cancel()
             return PASS_THROUGH
         profile: asyncio.Future[Profile]
         if early is not None and visitor.id == guess:
             profile = early
         else:
-            if early is not None:
-                early.cancel()
+            # An early load that named the wrong profile (the cookie's id was merged into a
+            # contact's) is left to finish unused: cancelling a Redis call mid-flight costs a
+            # dropped connection and a new handshake.
             if visitor.is_new:
                 # A visitor minted on this request has nothing stored yet: no round trip.
                 profile = asyncio.get_running_loop().create_future()

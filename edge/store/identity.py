@@ -165,10 +165,14 @@ class Identity:
             visitor = Visitor(id=pid, visitor_id=vid, via="cookie")
             if alias:
                 contact = await self.redis.hget(keys.profile_key(pid, "p"), "contact")
+                # The cookie's id was merged into this profile: name the profile itself in the
+                # cookie from now on, so later requests need no alias hop.
+                visitor.visitor_id = pid
+                visitor.cookie_header = self.cookie_header(pid, now)
             visitor.known = bool(contact)
             visitor.contact_id = contact.decode() if contact else None
             if now - signed.issued_at > REFRESH_AFTER or not signed.current:
-                visitor.cookie_header = self.cookie_header(vid, now)
+                visitor.cookie_header = self.cookie_header(visitor.visitor_id, now)
             if fp and fp_pid and fp_pid not in (pid.encode(), AMBIGUOUS):
                 # two live profiles share this fingerprint: never re-link by it again
                 await self.redis.set(keys.fingerprint_key(fp), AMBIGUOUS, ex=self._ttl)

@@ -253,3 +253,19 @@ async def test_a_login_without_cookie_never_adopts_a_fingerprint_match(
     assert ann.known and ann.id != stranger.id
     assert (await store.load(ann.id)).cart == []
     assert [line["sku"] for line in (await store.load(stranger.id)).cart] == ["STRANGERS"]
+
+
+async def test_a_merged_cookie_is_reissued_naming_the_profile(identity: Identity) -> None:
+    token = make_login_token(SHOP_SECRET, "c-7")
+    await identity.identify(head(f"edge_login={token}", ua="Laptop"))  # the contact's profile
+    phone_anon = await identity.identify(head(ua="Phone"))
+    await identity.identify(head(cookie_of(phone_anon.cookie_header) + f"; edge_login={token}",
+                                 ua="Phone"))  # merged into the contact's profile
+    # The old cookie still leads to the contact, and is swapped for one naming the profile...
+    later = await identity.identify(head(cookie_of(phone_anon.cookie_header), ua="Phone"))
+    assert later.known and later.contact_id == "c-7"
+    assert later.visitor_id == later.id != phone_anon.id
+    assert later.cookie_header is not None
+    # ...which needs no alias hop and no new cookie afterwards.
+    after = await identity.identify(head(cookie_of(later.cookie_header), ua="Phone"))
+    assert after.id == later.id and after.known and after.cookie_header is None
