@@ -106,37 +106,16 @@ class Proxy:
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         head = request_head(scope)
-        begin = asyncio.ensure_future(self._begin(head))
-        try:
-            await self._handle(scope, receive, send, head, begin)
-        finally:
-            if not begin.done():
-                begin.cancel()
+        await self._handle(scope, receive, send, head, _Identification(self, head))
 
     async def _begin(self, head: RequestHead) -> Session | None:
         # No timer here: the deadline is applied only if the page is ready before this is
-        # (see _session), which is rare, as identification overlaps the origin's answer.
+        # (see _Identification.session), which is rare, as it overlaps the origin's answer.
         try:
             return await self.personalizer.begin(head)
         except Exception:
             log.exception("identifying the visitor failed; serving unpersonalized")
             return None
-
-    async def _session(self, begin: asyncio.Future[Session | None], started: float
-                       ) -> Session | None:
-        """The visitor's session, waiting at most until ``personalize_timeout`` after the
-        request arrived; None (an unpersonalized page) past that."""
-        if not begin.done():
-            remaining = started + self.settings.personalize_timeout - time.monotonic()
-            if remaining > 0:
-                await asyncio.wait((begin,), timeout=remaining)
-            if not begin.done():
-                log.warning("identifying the visitor took too long; serving unpersonalized")
-                begin.cancel()
-                return None
-        if begin.cancelled() or begin.exception() is not None:
-            return None
-        return begin.result()
 
     async def _handle(
         self,
@@ -144,7 +123,7 @@ class Proxy:
         receive: Any,
         send: Any,
         head: RequestHead,
-        begin: asyncio.Future[Session | None],
+        begin: _Identification,
     ) -> None:
         method = head.method
         headers, client_host = hdr.request_headers(
@@ -273,13 +252,12 @@ class Proxy:
         send: Any,
         status: int,
         headers: list[tuple[bytes, bytes]],
-        begin: asyncio.Future[Session | None],
+        begin: _Identification,
     ) -> None:
         # Non-page responses do not wait for identification; a finished one adds its cookie.
-        if begin.done() and not begin.cancelled() and begin.exception() is None:
-            session = begin.result()
-            if session is not None:
-                headers = headers + session.response_headers()
+        session = begin.ready()
+        if session is not None:
+            headers = headers + session.response_headers()
         await send({"type": "http.response.start", "status": status, "headers": headers})
 
     async def _rewrite(
@@ -289,7 +267,7 @@ class Proxy:
         status: int,
         headers: list[tuple[bytes, bytes]],
         head: RequestHead,
-        begin: asyncio.Future[Session | None],
+        begin: _Identification,
         cache_key: str | None = None,
     ) -> None:
         limit = self.settings.max_rewrite_bytes
@@ -333,7 +311,10 @@ class Proxy:
             log.warning("refreshing cached %s failed: %r", key, exc)
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
+        self._track(asyncio.ensure_future(coro))
+
+    def _track(self, task: asyncio.Future[Any]) -> None:
+        # Background work is referenced until done, so it is never collected mid-flight.
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -344,9 +325,9 @@ class Proxy:
         status: int,
         headers: list[tuple[bytes, bytes]],
         head: RequestHead,
-        begin: asyncio.Future[Session | None],
+        begin: _Identification,
     ) -> None:
-        session = await self._session(begin, head.started)
+        session = await begin.session()
         body, extra = await self._personalize(raw, headers, head, status, session)
         if body is raw:
             out = headers
@@ -428,6 +409,52 @@ class Proxy:
                     session.finish(page, status)
                 except Exception:
                     log.exception("recording the page view failed")
+
+
+class _Identification:
+    """Who the visitor is, found alongside the origin's answer.
+
+    It starts at once for requests that look like page loads (GET accepting text/html, or
+    saying nothing of what they accept), so the profile loads while the origin answers. Images,
+    scripts and API calls do not start it: a new visitor's first page pulls dozens of them in
+    parallel, before any cookie is set, and each would otherwise mint a visitor. If a response
+    turns out to be a page anyway, identification starts then. A started identification is
+    never cancelled: abandoning a Redis call mid-flight costs the connection.
+    """
+
+    def __init__(self, proxy: Proxy, head: RequestHead):
+        self._proxy = proxy
+        self._head = head
+        self._task: asyncio.Future[Session | None] | None = None
+        accept = head.headers.get("accept", "")
+        if head.method == "GET" and (not accept or "text/html" in accept):
+            self._start()
+
+    def _start(self) -> asyncio.Future[Session | None]:
+        task = self._task = asyncio.ensure_future(self._proxy._begin(self._head))
+        self._proxy._track(task)
+        return task
+
+    def ready(self) -> Session | None:
+        """The session if identification has already finished, else None."""
+        task = self._task
+        if task is None or not task.done() or task.cancelled() or task.exception():
+            return None
+        return task.result()
+
+    async def session(self) -> Session | None:
+        """The session, waiting at most until ``personalize_timeout`` after the request
+        arrived; None (an unpersonalized page) past that."""
+        task = self._task or self._start()
+        if not task.done():
+            timeout = self._proxy.settings.personalize_timeout
+            remaining = self._head.started + timeout - time.monotonic()
+            if remaining > 0:
+                await asyncio.wait((task,), timeout=remaining)
+            if not task.done():
+                log.warning("identifying the visitor took too long; serving unpersonalized")
+                return None
+        return self.ready()
 
 
 async def _request_body(receive: Any) -> AsyncIterator[bytes]:

@@ -202,3 +202,13 @@ def test_events_from_a_foreign_page_are_refused(edge: str) -> None:
         assert foreign.json()["field"] == "origin"
         own = c.post(edge + "/_edge/api/events", json=event, headers={"origin": edge})
         assert own.status_code in (200, 202)
+
+
+def test_assets_do_not_mint_visitors(edge: str) -> None:
+    with httpx.Client(timeout=10) as c:
+        css = c.get(edge + "/static/shop.css", headers={"accept": "text/css,*/*;q=0.1"})
+        assert css.status_code == 200 and "edge_vid" not in css.cookies
+        img = c.get(edge + "/favicon.ico", headers={"accept": "image/avif,image/webp,*/*"})
+        assert "edge_vid" not in img.cookies
+        page = c.get(edge + "/", headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+        assert "edge_vid" in page.cookies
