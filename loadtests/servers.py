@@ -215,7 +215,8 @@ async def prepare_full(handle: Any, settings: Any) -> str:
         chunk = events[i : i + 50]
         await writer.apply(visitor.id, parse_batch({"events": chunk}, len(chunk)))
     await redis.aclose()
-    vid_cookie = identity.cookie_header(visitor.visitor_id).split(";")[0]
+    # What the browser holds after its first page: a cookie naming the profile itself.
+    vid_cookie = identity.cookie_header(visitor.id).split(";")[0]
     return vid_cookie
 
 
