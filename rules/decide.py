@@ -174,7 +174,8 @@ def run(ruleset: RuleSet, ctx: Context, weights: Mapping[str, Weights] | None,
             if a is not None:
                 trace[p.id]["assignment"] = a.to_dict()
     held, segment = env.segments, env.segment
-    d.segments = [s for s in ruleset.segment_conds if (held[s] if s in held else segment(s))]
+    d._segment_source = lambda: [s for s in ruleset.segment_conds
+                                 if (held[s] if s in held else segment(s))]
     return d
 
 

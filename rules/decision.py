@@ -5,6 +5,7 @@ slower to build, and a decision builds a handful per request."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -60,10 +61,31 @@ class Decision:
     slots: dict[str, SlotFill] = field(default_factory=dict)
     popup: Popup | None = None
     inbox: list[InboxOffer] = field(default_factory=list)
-    segments: list[str] = field(default_factory=list)
     impressions: list[Impression] = field(default_factory=list)
     # Experiment id → arm for every experiment the visitor took part in (for sticky storage).
     assignments: dict[str, str] = field(default_factory=dict)
+    # The matched segments are worked out on first use: a page rarely asks, and testing every
+    # segment the placements did not need is a quarter of a decision's time.
+    _segments: list[str] | None = field(default=None, repr=False)
+    _segment_source: Callable[[], list[str]] | None = field(default=None, repr=False,
+                                                            compare=False)
+
+    @property
+    def segments(self) -> list[str]:
+        """The segments the visitor is in, in rule-file order."""
+        if self._segments is None:
+            source, self._segment_source = self._segment_source, None
+            self._segments = source() if source is not None else []
+        return self._segments
+
+    @segments.setter
+    def segments(self, value: list[str]) -> None:
+        self._segments, self._segment_source = list(value), None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
 
     def to_dict(self) -> dict[str, Any]:
         return {
