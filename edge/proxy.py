@@ -19,7 +19,7 @@ from cache.http import HttpCache, request_allows_cache
 from edge import encoding as enc
 from edge import headers as hdr
 from edge.errors import OriginError, OriginTimeout, RewriteError
-from edge.page import Fills, Page, Personalizer, RequestHead, Session
+from edge.page import Page, Personalizer, RequestHead, Session
 from edge.settings import Settings
 from edge.slots import SlotPlanner, has_marker, render
 
@@ -328,7 +328,7 @@ class Proxy:
         begin: _Identification,
     ) -> None:
         session = await begin.session()
-        body, extra = await self._personalize(raw, headers, head, status, session)
+        body = await self._personalize(raw, headers, head, status, session)
         if body is raw:
             out = headers
         else:
@@ -349,7 +349,7 @@ class Proxy:
                 out = hdr.without(out, b"vary") + [(b"vary", vary + b", Cookie")]
         if session is not None:
             out = out + session.response_headers()
-        await send({"type": "http.response.start", "status": status, "headers": out + extra})
+        await send({"type": "http.response.start", "status": status, "headers": out})
         await send({"type": "http.response.body", "body": body})
 
     async def _personalize(
@@ -359,7 +359,7 @@ class Proxy:
         head: RequestHead,
         status: int,
         session: Session | None,
-    ) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    ) -> bytes:
         """Return the body to send: ``raw`` itself unless something was filled."""
         page: Page | None = None
         try:
@@ -367,10 +367,10 @@ class Proxy:
             body = enc.decode(raw, encoding, self.settings.max_rewrite_bytes)
             inject = self.settings.inject_script and session is not None
             if not inject and not has_marker(body):
-                return raw, []
+                return raw
             plan = self.planner.plan(body)
             if not plan.slots and plan.body_end is None:
-                return raw, []
+                return raw
             ctype = (hdr.get(headers, b"content-type") or b"").decode("latin-1")
             charset = enc.usable_charset(enc.charset_from_content_type(ctype) or plan.charset)
             page = Page(
@@ -382,11 +382,11 @@ class Proxy:
                 charset=charset or "",
             )
             if session is None:
-                return raw, []
+                return raw
             async with asyncio.timeout(self.settings.personalize_timeout):
                 fills = await session.fill(page)
             if not fills:
-                return raw, []
+                return raw
             new = render(
                 body,
                 plan,
@@ -395,14 +395,14 @@ class Proxy:
                 charset,
             )
             if new is body:
-                return raw, []
-            return enc.encode(new, encoding), []
+                return raw
+            return enc.encode(new, encoding)
         except (RewriteError, TimeoutError) as exc:
             log.warning("page %s left unchanged: %s", head.path, exc)
-            return raw, []
+            return raw
         except Exception:
             log.exception("personalizing %s failed; page left unchanged", head.path)
-            return raw, []
+            return raw
         finally:
             if session is not None:
                 try:
@@ -495,4 +495,4 @@ async def _send_simple(send: Any, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["Proxy", "make_origin_session", "request_head", "error_page", "Fills"]
+__all__ = ["Proxy", "make_origin_session", "request_head", "error_page"]
