@@ -137,12 +137,10 @@ class Proxy:
         url = self.origin + raw_path.decode("latin-1")
         if head.query:
             url += "?" + head.query
-        has_body = any(
-            k in ("content-length", "transfer-encoding")
-            for k, _ in ((n.decode("latin-1").lower(), v) for n, v in scope["headers"])
+        # head.headers holds the request's headers already decoded and lower-cased.
+        has_body = "transfer-encoding" in head.headers or (
+            head.headers.get("content-length", "0").strip() not in ("", "0")
         )
-        if has_body and head.headers.get("content-length", "").strip() == "0":
-            has_body = False
         data = _request_body(receive) if has_body else None
 
         cache_key: str | None = None
