@@ -21,6 +21,9 @@ from rules.context import (
     SessionInfo,
     Views,
 )
+from widgets.context import CartItem as WidgetCartItem
+from widgets.context import PageInfo as WidgetPage
+from widgets.context import VisitorInfo
 
 _TABLET = re.compile(r"ipad|tablet|kindle|silk|playbook|(android(?!.*mobile))", re.I)
 _MOBILE = re.compile(r"mobi|iphone|ipod|android.*mobile|windows phone|blackberry|opera mini", re.I)
@@ -135,26 +138,35 @@ def rules_context(
     )
 
 
-def visitor_info(profile: Profile, *, known: bool) -> dict[str, Any]:
-    """The visitor as the widgets see it (``widgets.context.visitor_from_dict`` shape)."""
+def visitor_info(profile: Profile, *, known: bool) -> VisitorInfo:
+    """The visitor as the widgets see it. Built once per page and shared by its placements;
+    the profile's own mappings are handed over as they are (nothing here or in the widgets
+    writes to them)."""
     advisor = profile.advisor
     loyalty = profile.loyalty
-    purchased: list[str] = []
+    purchased: dict[str, None] = {}
     for order in profile.purchases:
         for item in order.get("items") or ():
             sku = str(item.get("sku", ""))
-            if sku and sku not in purchased:
-                purchased.append(sku)
-    viewed: list[str] = []
+            if sku:
+                purchased[sku] = None
+    viewed: dict[str, None] = {}
     for view in profile.product_views:
         sku = str(view.get("sku", ""))
-        if sku and sku not in viewed:
-            viewed.append(sku)
-    return {
-        "known": known,
-        "first_name": str(profile.attributes.get("first_name", "") or ""),
-        "attributes": dict(profile.attributes),
-        "advisor": None
+        if sku:
+            viewed[sku] = None
+    cart = []
+    for c in profile.cart:
+        sku = str(c.get("sku", ""))
+        qty, price = int(c.get("qty") or 1), float(c.get("price") or 0)
+        if sku:
+            cart.append(WidgetCartItem(sku, qty, price))
+    attributes = profile.attributes
+    return VisitorInfo(
+        known=bool(known),
+        first_name=str(attributes.get("first_name", "") or ""),
+        attributes=attributes,
+        advisor=None
         if advisor is None or not advisor.name
         else {
             "name": advisor.name,
@@ -163,7 +175,7 @@ def visitor_info(profile: Profile, *, known: bool) -> dict[str, Any]:
             "email": advisor.email,
             "photo_url": advisor.photo_url,
         },
-        "loyalty": None
+        loyalty=None
         if not (loyalty.tier or loyalty.points)
         else {
             "points": loyalty.points,
@@ -171,31 +183,24 @@ def visitor_info(profile: Profile, *, known: bool) -> dict[str, Any]:
             "next_tier": loyalty.next_tier,
             "points_to_next": loyalty.points_to_next,
         },
-        "viewed": viewed,
-        "cart": [
-            {
-                "sku": str(c.get("sku", "")),
-                "qty": int(c.get("qty") or 1),
-                "price": float(c.get("price") or 0),
-            }
-            for c in profile.cart
-        ],
-        "purchased": purchased,
-        "liked": list(profile.likes),
-        "preferences": dict(profile.preferences),
-        "attribute_affinities": {a: dict(v) for a, v in profile.attribute_values.items()},
-        "category_affinities": dict(profile.categories),
-    }
+        viewed=tuple(viewed),
+        cart=tuple(cart),
+        purchased=tuple(purchased),
+        liked=tuple([str(v) for v in profile.likes if v is not None and v != ""]),
+        preferences=profile.preferences,
+        attribute_affinities=profile.attribute_values,
+        category_affinities=profile.categories,
+    )
 
 
-def page_info(page: Page) -> dict[str, Any]:
+def page_info(page: Page) -> WidgetPage:
     facts = page.facts
-    return {
-        "page_type": facts.get("page-type", ""),
-        "url": page.request.url,
-        "sku": facts.get("product") or None,
-        "category": facts.get("category") or None,
-    }
+    return WidgetPage(
+        page_type=facts.get("page-type", ""),
+        url=page.request.url,
+        sku=facts.get("product") or None,
+        category=facts.get("category") or None,
+    )
 
 
 def request_language(head: RequestHead) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from widgets.base import Widget, WidgetParams
+from widgets.base import MemoKey, Widget, WidgetParams, fields_of, placement_key
 from widgets.context import RenderContext
 from widgets.i18n import pick_text, t
 from widgets.safety import clean_text, mailto_url, normalize_phone, safe_url
@@ -41,10 +41,13 @@ class AdvisorParams(WidgetParams):
     show_email: bool = True
 
 
+PERSON_FIELDS = ("name", "role", "phone", "email", "photo")
+
+
 def _person(data: Mapping[str, Any] | None) -> dict[str, str] | None:
     if not isinstance(data, Mapping):
         return None
-    person = {k: clean_text(data.get(k), 200) for k in ("name", "role", "phone", "email", "photo")}
+    person = {k: clean_text(data.get(k), 200) for k in PERSON_FIELDS}
     return person if person["name"] else None
 
 
@@ -52,6 +55,11 @@ class AdvisorWidget(Widget[AdvisorParams]):
     name = "advisor_card"
     aliases = ("advisor",)
     params_model = AdvisorParams
+
+    def memo_key(self, ctx: RenderContext, params: AdvisorParams) -> MemoKey:
+        # A card reads the language, the advisor's fields and the placement.
+        return ((id(params), ctx.language, fields_of(ctx.visitor.advisor, PERSON_FIELDS),
+                 placement_key(ctx.placement)), (params,))
 
     def render(self, ctx: RenderContext, params: AdvisorParams) -> str | None:
         lang = ctx.language

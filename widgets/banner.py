@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import AliasChoices, Field
 
-from widgets.base import Widget, WidgetParams
+from widgets.base import MemoKey, Unmemoizable, Widget, WidgetParams, fields_of, placement_key
 from widgets.context import RenderContext
 from widgets.greeting import fill_name, greet
 from widgets.i18n import format_number, t
@@ -63,9 +63,21 @@ def loyalty_lines(loyalty: Any, language: str) -> list[str]:
     return lines
 
 
+LOYALTY_FIELDS = ("points", "tier", "points_to_next", "next_tier")
+
+
 class BannerWidget(Widget[BannerParams]):
     name = "banner"
     params_model = BannerParams
+
+    def memo_key(self, ctx: RenderContext, params: BannerParams) -> MemoKey:
+        # A banner reads the language, the first name, the loyalty fields and the placement.
+        first_name = ctx.visitor.first_name
+        if type(first_name) is not str:
+            raise Unmemoizable("first_name")
+        loyalty = fields_of(ctx.visitor.loyalty, LOYALTY_FIELDS) if params.show_loyalty else None
+        return ((id(params), ctx.language, first_name, loyalty, placement_key(ctx.placement)),
+                (params,))
 
     def render(self, ctx: RenderContext, params: BannerParams) -> str | None:
         lang = ctx.language

@@ -89,7 +89,7 @@ def render_placement(registry: WidgetRegistry, name: str, ctx: RenderContext,
     """
     try:
         widget = registry.get(name)
-        html = widget.render(ctx, widget.parse_params(params))
+        html = widget.rendered(ctx, widget.parse_params(params))
         if not html or not html.strip():
             return None
         return registry.templates.stylesheet + html if include_css else html

@@ -16,9 +16,9 @@ from typing import Any
 
 from markupsafe import Markup
 
-from widgets.base import Widget
+from widgets.base import MemoKey, Unmemoizable, Widget, frozen, placement_key
 from widgets.catalog import Product
-from widgets.context import RenderContext
+from widgets.context import CartItem, RenderContext
 from widgets.i18n import format_price, pick_text, t
 from widgets.recs.anchor import context_product
 from widgets.recs.mixer import recommend
@@ -46,6 +46,35 @@ CARD_CACHE_SIZE = 8192
 _UNSAFE: dict[str, Any] = {}
 
 
+# What of the visitor each strategy, filter and anchor mode reads (see strategies, mixer, anchor).
+_STRATEGY_READS = {"last_viewed": {"viewed"}, "liked": {"liked"}, "preferences": {"preferences"},
+                   "affinity": {"attribute_affinities", "category_affinities"}}
+_ANCHOR_READS = {"last_viewed": {"viewed"}, "cart": {"cart"}}
+_ANCHOR_FALLBACK = {"viewed", "cart"}  # "auto" without a page product in the catalog
+_FIELDS = ("viewed", "cart", "purchased", "liked", "preferences", "attribute_affinities",
+           "category_affinities")
+
+
+def _cart_key(cart: tuple[CartItem, ...]) -> tuple[Any, ...]:
+    if type(cart) is not tuple or any(type(item) is not CartItem for item in cart):
+        raise Unmemoizable("cart")
+    return tuple([(frozen(i.sku), frozen(i.qty), frozen(i.price)) for i in cart])
+
+
+def _visitor_reads(params: RecsParams) -> set[str]:
+    reads: set[str] = set()
+    for step in params.mix:
+        reads |= _STRATEGY_READS.get(step.strategy, set())
+    filters = params.filters
+    if filters.exclude_bought:
+        reads.add("purchased")
+    if filters.exclude_cart:
+        reads.add("cart")
+    if filters.exclude_viewed:
+        reads.add("viewed")
+    return reads
+
+
 class RecommendationFrame(Widget[RecsParams]):
     name = "recommendations"
     aliases = ("recs",)
@@ -68,6 +97,24 @@ class RecommendationFrame(Widget[RecsParams]):
                 self._views.clear()  # old catalog versions go with it
             self._views[key] = view
         return None if view is _UNSAFE else view
+
+    def memo_key(self, ctx: RenderContext, params: RecsParams) -> MemoKey:
+        """The page, catalog, signals and placement, and only the parts of the visitor that the
+        anchor, the filters and the mix's strategies read (so an anonymous visitor's frame on
+        a page is shared, while a visitor's own history only ever keys their own)."""
+        visitor = ctx.visitor
+        page = ctx.page
+        reads = _visitor_reads(params)
+        if params.anchor == "auto" and ctx.catalog.get(page.sku) is None:
+            reads |= _ANCHOR_FALLBACK
+        elif params.anchor in _ANCHOR_READS:
+            reads |= _ANCHOR_READS[params.anchor]
+        parts = tuple([(field, _cart_key(visitor.cart) if field == "cart"
+                        else frozen(getattr(visitor, field))) for field in _FIELDS
+                       if field in reads])
+        return ((id(params), id(ctx.catalog), id(ctx.signals), ctx.language, ctx.currency,
+                 frozen(page.sku), frozen(page.category), placement_key(ctx.placement), parts),
+                (params, ctx.catalog, ctx.signals))
 
     def render(self, ctx: RenderContext, params: RecsParams) -> str | None:
         anchor = context_product(ctx, params.anchor)
