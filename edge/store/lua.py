@@ -120,26 +120,33 @@ end
 return {vno, new_visit}
 """
 
-# Everything of one profile in one reply: a single msgpack blob parses far faster in Python
-# than hundreds of RESP bulk strings. KEYS: the parts; ARGV[i]: 'h' hash, 'l' list, 'z' zset.
+# Everything of one profile in one reply, each part packed as its own msgpack blob: one blob
+# parses far faster in Python than hundreds of RESP bulk strings, and a part whose bytes did
+# not change since the last load need not be parsed again (``edge.store.partcache``).
+# KEYS[1]: the key of the first part in ARGV[1]; every part's key is that key with the part's
+# name in place of the first one's (all in the profile's hash-tag slot).
+# ARGV[1]: "name:kind:last,..." with kind 'h' hash, 'l' list, 'z' sorted set, and last how many
+# items of a list or sorted set to read (newest first), -1 for all, 0 for none.
 LOAD = r"""
--- ARGV[i]: the kind of KEYS[i]; ARGV[#KEYS + i], when given: how many list items to read
--- (newest first), -1 for all.
+local first = string.match(ARGV[1], '^([^:,]+)')
+local prefix = string.sub(KEYS[1], 1, #KEYS[1] - #first)
 local out = {}
-local n = #KEYS
-for i, key in ipairs(KEYS) do
-  local kind = ARGV[i]
-  local last = tonumber(ARGV[n + i] or '-1') or -1
-  if last >= 0 then last = last - 1 end
-  if kind == 'l' then
-    out[i] = redis.call('LRANGE', key, 0, last)
+for name, kind, last in string.gmatch(ARGV[1], '([^:,]+):(%a):(%-?%d+)') do
+  local key = prefix .. name
+  local limit = tonumber(last)
+  local stop = -1
+  if limit > 0 then stop = limit - 1 end
+  if kind ~= 'h' and limit == 0 then
+    out[#out + 1] = cmsgpack.pack({})
+  elseif kind == 'l' then
+    out[#out + 1] = cmsgpack.pack(redis.call('LRANGE', key, 0, stop))
   elseif kind == 'z' then
-    out[i] = redis.call('ZREVRANGE', key, 0, last)
+    out[#out + 1] = cmsgpack.pack(redis.call('ZREVRANGE', key, 0, stop))
   else
-    out[i] = redis.call('HGETALL', key)
+    out[#out + 1] = cmsgpack.pack(redis.call('HGETALL', key))
   end
 end
-return cmsgpack.pack(out)
+return out
 """
 
 LINK = r"""

@@ -1,19 +1,26 @@
 """The profile: what the edge knows about one visitor, as a typed, read-only snapshot.
 
-``Profile.from_raw`` builds it from the replies of the one pipelined load (see
-``edge.store.store.Store.load``); it is pure and tolerant: a broken stored value is skipped,
-never raised. Rules and widgets read a Profile; only ``edge.store`` writes Redis.
+``parse_part`` turns one part's Redis reply (a hash as a dict, a list or sorted set as a list of
+bytes) into read-only values, and ``Profile.from_parts`` assembles the parsed parts, adding what
+depends on the time (the visit, today's placement counts). ``Profile.from_raw`` does both, for
+the replies keyed by part name. All of it is pure and tolerant: a broken stored value is
+skipped, never raised. ``edge.store.store.Store.load`` reads the parts in one round trip and
+reuses the parse of a part whose bytes did not change (``edge.store.partcache``), so the
+containers in a Profile are shared and read-only (``edge.store.frozen``): copy one to change it.
+Rules and widgets read a Profile; only ``edge.store`` writes Redis.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgpack
+
+from edge.store.frozen import EMPTY_DICT, EMPTY_LIST, FrozenDict, FrozenList, thaw, unpack_frozen
 
 VISIT_IDLE_MS = 30 * 60 * 1000  # a new visit starts after 30 minutes without activity
 PLACEMENT_ACTIONS = ("seen", "click", "close")
@@ -42,6 +49,8 @@ def _s(value: Any) -> str:
 
 
 def _num(value: Any, default: float = 0) -> float:
+    if value is None:
+        return default
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -49,7 +58,12 @@ def _num(value: Any, default: float = 0) -> float:
 
 
 def _int(value: Any, default: int = 0) -> int:
-    return int(_num(value, default))
+    if value is None:
+        return default
+    try:
+        return int(float(value))
+    except (TypeError, ValueError, OverflowError):  # also "nan" and "inf"
+        return default
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -176,68 +190,54 @@ class Profile:
 
     def to_json(self) -> dict[str, Any]:
         """Everything in the profile as plain JSON (for export and debugging)."""
-        data = dataclasses.asdict(self)
+        data: dict[str, Any] = thaw(dataclasses.asdict(self))
         data["known"] = self.known
         return data
 
     @classmethod
     def from_raw(cls, pid: str, raw: Mapping[str, Any], now_ms: int | None = None) -> Profile:
-        """Build a profile from the load pipeline's replies, keyed by part name."""
+        """Build a profile from the load's replies, keyed by part name."""
+        return cls.from_parts(pid, {part: parse_part(part, raw.get(part)) for part in PARTS},
+                              now_ms)
+
+    @classmethod
+    def from_parts(cls, pid: str, parts: Mapping[str, Any], now_ms: int | None = None
+                   ) -> Profile:
+        """Build a profile from parsed parts (``parse_part``), keyed by part name."""
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-        p = {_s(k): v for k, v in _dict(raw.get("p")).items()}
-        text = {k: _s(v) for k, v in p.items() if k != "advisor"}
-        consents: dict[str, Consent] = {}
-        for name, blob in _hash(raw.get("consents")).items():
-            value = _dict(unpack(blob))
-            if "granted" in value:
-                consents[name] = Consent(bool(value["granted"]), _int(value.get("ts")))
-        advisor_raw = _dict(unpack(p.get("advisor")))
-        advisor = None
-        if advisor_raw:
-            names = {f.name for f in dataclasses.fields(Advisor)}
-            advisor = Advisor(**{k: str(v) for k, v in advisor_raw.items() if k in names})
+        scalars: Scalars = parts.get("p") or _NO_SCALARS
+        text = scalars.text
         visit_no = _int(text.get("visit_no"))
         last_seen = _int(text.get("last_seen"))
         active = visit_no > 0 and now_ms - last_seen <= VISIT_IDLE_MS
         visit = Visit(visit_no, _int(text.get("visit_start")), last_seen,
                       _int(text.get("pv_visit")) if active else 0,
                       _int(text.get("tos_visit")) if active else 0, active)
-        categories: dict[str, float] = {}
-        attr_values: dict[str, dict[str, float]] = {}
-        for name, count in _hash(raw.get("agg")).items():
-            kind, _, rest = name.partition(":")
-            if kind == "cat":
-                categories[rest] = _num(count)
-            elif kind == "attr" and "=" in rest:
-                attr, _, attr_value = rest.partition("=")
-                attr_values.setdefault(attr, {})[attr_value] = _num(count)
-        likes = raw.get("likes") or []
+        categories, attr_values = parts.get("agg") or _NO_AGG
         return cls(
             id=pid,
             stable_id=text.get("stable") or pid,
             contact_id=text.get("contact") or None,
             email=text.get("email") or None,
             created=_int(text.get("created")),
-            attributes=_unpacked(raw.get("attrs")),
-            consents=consents,
-            preferences=_unpacked(raw.get("prefs")),
-            facts=_unpacked(raw.get("facts")),
-            advisor=advisor,
+            attributes=parts.get("attrs", EMPTY_DICT),
+            consents=parts.get("consents", EMPTY_DICT),
+            preferences=parts.get("prefs", EMPTY_DICT),
+            facts=parts.get("facts", EMPTY_DICT),
+            advisor=scalars.advisor,
             loyalty=Loyalty(_num(text.get("points")), text.get("tier", ""),
                             text.get("next_tier", ""), _num(text.get("points_to_next"))),
-            page_views=_items(raw.get("views")),
-            product_views=_items(raw.get("pviews")),
-            cart=sorted(
-                ({"sku": sku, **_dict(v)} for sku, v in _unpacked(raw.get("cart")).items()),
-                key=lambda line: -_num(line.get("ts")),
-            ),
-            purchases=_items(raw.get("buys")),
-            likes=[_s(m) for m in likes],
-            forms=_items(raw.get("forms")),
-            custom_events=_items(raw.get("events")),
-            inbox={k: v for k, v in _unpacked(raw.get("inbox")).items()},
-            placements=_placements(_hash(raw.get("place")), now_ms, visit_no if active else -1),
-            experiments={k: _s(v) for k, v in _hash(raw.get("exp")).items()},
+            page_views=parts.get("views", EMPTY_LIST),
+            product_views=parts.get("pviews", EMPTY_LIST),
+            cart=parts.get("cart", EMPTY_LIST),
+            purchases=parts.get("buys", EMPTY_LIST),
+            likes=parts.get("likes", EMPTY_LIST),
+            forms=parts.get("forms", EMPTY_LIST),
+            custom_events=parts.get("events", EMPTY_LIST),
+            inbox=parts.get("inbox", EMPTY_DICT),
+            placements=placements(parts.get("place", EMPTY_DICT), now_ms,
+                                  visit_no if active else -1),
+            experiments=parts.get("exp", EMPTY_DICT),
             visit=visit,
             visits=_int(text.get("visits")),
             page_views_total=_int(text.get("pv_total")),
@@ -247,29 +247,125 @@ class Profile:
         )
 
 
+# --- parsing one part ---------------------------------------------------------------------
+# Every parse is a function of the part's stored bytes alone (never of the time or of another
+# part), so a parse can be kept and reused for byte-identical data.
+
+# The parts a profile is built from, and how each is stored.
+HASH_PARTS = ("p", "attrs", "consents", "prefs", "facts", "exp", "cart", "place", "agg", "inbox",
+              "clk")
+LIST_PARTS = ("views", "pviews", "buys", "forms", "events")
+ZSET_PARTS = ("likes",)
+PARTS = HASH_PARTS + LIST_PARTS + ZSET_PARTS
+
+Unpack = Callable[[Any], Any]  # a stored msgpack value -> read-only value, or None if broken
+
+
+class Scalars(NamedTuple):
+    """The ``p`` hash: its fields as text (all but the advisor), and the advisor."""
+
+    text: Mapping[str, str]
+    advisor: Advisor | None
+
+
+_NO_SCALARS = Scalars(EMPTY_DICT, None)
+_NO_AGG: tuple[dict[str, float], dict[str, dict[str, float]]] = (EMPTY_DICT, EMPTY_DICT)
+_ADVISOR_FIELDS = tuple(f.name for f in dataclasses.fields(Advisor))
+
+
+def parse_part(part: str, reply: Any, item: Unpack = unpack_frozen) -> Any:
+    """One part's reply as the values a Profile holds: read-only, broken values left out.
+
+    ``reply`` is a hash as a dict (or a flat [field, value, ...] list), a list or sorted set as
+    a list of bytes. ``item`` unpacks one stored msgpack value (a caller may remember those)."""
+    if part in LIST_PARTS:
+        return _items(reply, item)
+    if part == "likes":
+        return FrozenList(_s(m) for m in reply or ())
+    fields = _hash(reply)
+    if part == "p":
+        return _scalars(fields, item)
+    if part in ("attrs", "prefs", "facts", "inbox"):
+        return _unpacked(fields, item)
+    if part == "consents":
+        consents = {}
+        for name, blob in fields.items():
+            value = _dict(item(blob))
+            if "granted" in value:
+                consents[name] = Consent(bool(value["granted"]), _int(value.get("ts")))
+        return FrozenDict(consents)
+    if part == "exp":
+        return FrozenDict((k, _s(v)) for k, v in fields.items())
+    if part == "cart":
+        lines = ({"sku": sku, **_dict(v)} for sku, v in _unpacked(fields, item).items())
+        return FrozenList(FrozenDict(line) for line in sorted(lines, key=_newest_first))
+    if part == "agg":
+        return _aggregates(fields)
+    return FrozenDict(fields)  # place (read per load by ``placements``), clk
+
+
+def _scalars(fields: dict[str, Any], item: Unpack) -> Scalars:
+    advisor_blob = fields.pop("advisor", None)
+    try:
+        text = FrozenDict({k: v.decode("utf-8", "replace") for k, v in fields.items()})
+    except AttributeError:  # not all bytes (only from a hand-built reply)
+        text = FrozenDict({k: _s(v) for k, v in fields.items()})
+    advisor_raw = _dict(item(advisor_blob))
+    advisor = None
+    if advisor_raw:
+        advisor = Advisor(**{k: str(v) for k, v in advisor_raw.items() if k in _ADVISOR_FIELDS})
+    return Scalars(text, advisor)
+
+
+def _aggregates(fields: dict[str, Any]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    categories: dict[str, float] = {}
+    attr_values: dict[str, dict[str, float]] = {}
+    for name, count in fields.items():
+        kind, _, rest = name.partition(":")
+        if kind == "cat":
+            categories[rest] = _num(count)
+        elif kind == "attr" and "=" in rest:
+            attr, _, attr_value = rest.partition("=")
+            attr_values.setdefault(attr, {})[attr_value] = _num(count)
+    return FrozenDict(categories), FrozenDict((k, FrozenDict(v)) for k, v in attr_values.items())
+
+
+def _newest_first(line: Mapping[str, Any]) -> float:
+    return -_num(line.get("ts"))
+
+
 def _hash(value: Any) -> dict[str, Any]:
-    return {_s(k): v for k, v in value.items()} if isinstance(value, dict) else {}
+    if isinstance(value, dict):
+        return {_s(k): v for k, v in value.items()}
+    if isinstance(value, list):  # HGETALL's flat [field, value, ...]
+        pairs = zip(value[0::2], value[1::2], strict=False)
+        try:
+            return {k.decode("utf-8", "replace"): v for k, v in pairs}
+        except AttributeError:
+            return {_s(k): v for k, v in zip(value[0::2], value[1::2], strict=False)}
+    return {}
 
 
-def _unpacked(value: Any) -> dict[str, Any]:
+def _unpacked(fields: dict[str, Any], item: Unpack) -> FrozenDict:
     out = {}
-    for k, v in _hash(value).items():
-        item = unpack(v)
-        if item is not None:
-            out[k] = item
-    return out
+    for k, v in fields.items():
+        value = item(v)
+        if value is not None:
+            out[k] = value
+    return FrozenDict(out)
 
 
-def _items(values: Sequence[bytes] | None) -> list[dict[str, Any]]:
-    out = []
-    for blob in values or []:
-        item = unpack(blob)
-        if isinstance(item, dict):
-            out.append(item)
-    return out
+def _items(values: Any, item: Unpack) -> FrozenList:
+    parsed = [item(blob) for blob in values or ()]
+    return FrozenList([v for v in parsed if isinstance(v, dict)])
 
 
-def _placements(fields: dict[str, Any], now_ms: int, visit_no: int) -> dict[str, PlacementHistory]:
+def placements(fields: Mapping[str, Any], now_ms: int, visit_no: int
+               ) -> dict[str, PlacementHistory]:
+    """Placement history from the ``place`` hash; today's and this visit's counts depend on
+    the time and the visit number (-1 when no visit is active)."""
+    if not fields:
+        return {}
     today = str(now_ms // 86_400_000)
     found: dict[str, dict[str, ActionCounts]] = {}
     for name, value in fields.items():

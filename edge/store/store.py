@@ -1,7 +1,9 @@
 """Loading, exporting and deleting profiles.
 
 ``Store.load`` is the hot path: one round trip, one script that reads every part of a profile
-(all keys in the profile's hash-tag slot) and answers with one msgpack blob. Writes go through
+(all keys in the profile's hash-tag slot) and answers with one msgpack blob per part. A part
+whose bytes did not change since an earlier load is not parsed again (``edge.store.partcache``).
+Writes go through
 ``edge.store.events`` (events), ``edge.store.identity`` (links and merges) and
 ``edge.store.imports`` (contacts).
 """
@@ -12,23 +14,26 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-import msgpack
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from edge.errors import StoreError
 from edge.store import keys
 from edge.store.lua import LOAD
-from edge.store.profile import Profile, pack, text
+from edge.store.partcache import PartCache
+from edge.store.profile import LIST_PARTS, ZSET_PARTS, Profile, pack, text
 
 log = logging.getLogger("edge.store")
 
-_LIST_PARTS = {"views", "pviews", "buys", "forms", "events"}
-_HASH_PARTS = {"p", "attrs", "consents", "prefs", "facts", "exp", "cart", "place", "agg", "inbox",
-               "clk"}
 # What the load reads: everything but the alias set, which only deletion needs.
 LOAD_PARTS: tuple[str, ...] = tuple(p for p in keys.PROFILE_PARTS if p not in ("aliases",))
-_LOAD_KINDS = ["l" if p in _LIST_PARTS else "z" if p == "likes" else "h" for p in LOAD_PARTS]
+_KIND = {p: "l" if p in LIST_PARTS else "z" if p in ZSET_PARTS else "h" for p in LOAD_PARTS}
+
+
+def load_spec(recent: Mapping[str, int] | None = None) -> str:
+    """The LOAD script's part list: "name:kind:last,..." (last: items to read, -1 for all)."""
+    limits = recent or {}
+    return ",".join(f"{p}:{_KIND[p]}:{max(-1, int(limits.get(p, -1)))}" for p in LOAD_PARTS)
 
 
 def is_profile_id(value: str) -> bool:
@@ -45,6 +50,9 @@ class Store:
         self.redis = redis
         self.settings = settings
         self._load = redis.register_script(LOAD)
+        self._specs: dict[tuple[tuple[str, int], ...], str] = {}
+        # parsed parts, shared by this store's loads (read-only; keyed by their exact bytes)
+        self.parts = PartCache()
         # event batches and page views; None without settings (limits and expiry come from them)
         self.events = EventWriter(redis, settings) if settings is not None else None
 
@@ -73,29 +81,31 @@ class Store:
         await self.redis.hset(keys.profile_key(profile_id, "inbox"), offer_id, pack(state))
 
     async def load(self, profile_id: str, recent: Mapping[str, int] | None = None) -> Profile:
-        """The profile, read in one round trip (one script call that returns every part as a
-        single msgpack reply). An unknown id is an empty profile.
+        """The profile, read in one round trip (one script call that returns each part as a
+        msgpack blob). An unknown id is an empty profile.
 
         ``recent`` caps how many of the newest items of a history are read, by part name
         (e.g. ``{"views": 20}``): a page needs the recent past, an export needs everything."""
         if not is_profile_id(profile_id):
             return Profile(id=profile_id, stable_id=profile_id)
-        args = _LOAD_KINDS
-        if recent:
-            args = [*_LOAD_KINDS, *(str(recent.get(p, -1)) for p in LOAD_PARTS)]
+        limits = tuple(recent.items()) if recent else ()
+        spec = self._specs.get(limits)
+        if spec is None:
+            spec = self._specs[limits] = load_spec(recent)
+            if len(self._specs) > 64:  # callers pass a few fixed limits; never grow unbounded
+                self._specs.clear()
         try:
-            blob = await self._load(keys=[keys.profile_key(profile_id, p) for p in LOAD_PARTS],
-                                    args=args)
+            blobs = await self._load(keys=[keys.profile_key(profile_id, LOAD_PARTS[0])],
+                                     args=[spec])
         except RedisError as exc:
             raise StoreError(f"could not load profile {profile_id}: {exc}") from exc
-        replies = msgpack.unpackb(blob, raw=True)
-        raw: dict[str, Any] = {}
-        for part, reply in zip(LOAD_PARTS, replies, strict=True):
-            if part in _HASH_PARTS:
-                raw[part] = dict(zip(reply[0::2], reply[1::2], strict=True))
-            else:
-                raw[part] = reply
-        return Profile.from_raw(profile_id, raw)
+        if not isinstance(blobs, list) or len(blobs) != len(LOAD_PARTS):
+            raise StoreError(f"could not load profile {profile_id}: unexpected reply")
+        return Profile.from_parts(profile_id, self.parts.parse(LOAD_PARTS, blobs))
+
+    def clear_cache(self) -> None:
+        """Forget every remembered parse (the next loads parse every part)."""
+        self.parts.clear()
 
     async def resolve(self, visitor_id: str) -> str:
         """The profile id a cookie's visitor id stands for (itself unless it was merged)."""

@@ -1,0 +1,119 @@
+"""Remembered parses of profile parts, keyed by their exact stored bytes.
+
+Between two pages of one visitor most parts of the profile do not change (a page view changes
+the counters in ``p`` and the ``views`` list; events change the part they touch), yet each load
+reads them all. The LOAD script answers with one msgpack blob per part; a ``PartCache`` keeps
+the parse of a blob under the part's name and the blob's exact bytes. A part whose bytes
+changed is parsed again, and two profiles share a parse only when their stored bytes are
+identical, so nothing of one visitor can reach another. The kept values are read-only
+(``edge.store.frozen``).
+
+Parts that change on every page (``VOLATILE``) are not kept whole; the items of a list part
+are kept one by one instead (a new page view shifts the list, the older items stay the same).
+Both caches are bounded by the bytes they hold and forget the least recently used first.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any
+
+import msgpack
+
+from edge.store.frozen import unpack_frozen
+from edge.store.profile import parse_part
+
+VOLATILE = frozenset({"p", "views"})
+NOT_READ = frozenset({"clk"})  # loaded (it is part of the profile) but not in a Profile
+PART_BUDGET = 16 * 1024 * 1024  # bytes of stored data whose parse is kept
+ITEM_BUDGET = 4 * 1024 * 1024
+MAX_ITEM = 16 * 1024  # bigger single values are parsed each time
+_OVERHEAD = 200  # rough cost of one entry besides its key bytes
+_EMPTY = b"\x90"  # what the script sends for a missing key: an empty msgpack array
+
+
+class _Lru:
+    """Values keyed by bytes, bounded by the total size of the keys."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self.size = 0
+        self.entries: OrderedDict[Any, Any] = OrderedDict()
+
+    def put(self, key: Any, size: int, value: Any) -> None:
+        entries = self.entries
+        if key in entries:
+            return
+        entries[key] = value
+        self.size += size + _OVERHEAD
+        while self.size > self.budget and entries:
+            old, _ = entries.popitem(last=False)
+            self.size -= _size(old) + _OVERHEAD
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.size = 0
+
+
+def _size(key: Any) -> int:
+    return len(key[1]) if isinstance(key, tuple) else len(key)
+
+
+class PartCache:
+    def __init__(self, part_budget: int = PART_BUDGET, item_budget: int = ITEM_BUDGET):
+        self._parts = _Lru(part_budget)
+        self._items = _Lru(item_budget)
+        self._empty: dict[str, Any] = {}
+
+    def clear(self) -> None:
+        self._parts.clear()
+        self._items.clear()
+
+    def parse(self, names: Iterable[str], blobs: Iterable[bytes]) -> dict[str, Any]:
+        """The parsed parts of one LOAD reply: ``blobs[i]`` is part ``names[i]``'s msgpack."""
+        entries = self._parts.entries
+        out: dict[str, Any] = {}
+        for name, blob in zip(names, blobs, strict=True):
+            if name in NOT_READ:
+                continue
+            if blob == _EMPTY:
+                parsed = self._empty.get(name)
+                if parsed is None:
+                    parsed = self._empty[name] = parse_part(name, None)
+                out[name] = parsed
+                continue
+            if name in VOLATILE:
+                out[name] = parse_part(name, _reply(blob), self.item)
+                continue
+            key = (name, blob)
+            parsed = entries.get(key)
+            if parsed is None:
+                parsed = parse_part(name, _reply(blob), self.item)
+                self._parts.put(key, len(blob), parsed)
+            else:
+                entries.move_to_end(key)
+            out[name] = parsed
+        return out
+
+    def item(self, blob: Any) -> Any:
+        """One stored msgpack value, read-only (None if broken); remembered by its bytes."""
+        if not isinstance(blob, bytes) or len(blob) > MAX_ITEM:
+            return unpack_frozen(blob)
+        entries = self._items.entries
+        try:
+            value = entries[blob]
+        except KeyError:
+            value = unpack_frozen(blob)
+            self._items.put(blob, len(blob), value)
+            return value
+        entries.move_to_end(blob)
+        return value
+
+
+def _reply(blob: bytes) -> Any:
+    # The script packs each Redis reply as it came: a flat list of bulk strings.
+    try:
+        return msgpack.unpackb(blob, raw=True)
+    except Exception:  # not what the script writes: an empty part
+        return None
