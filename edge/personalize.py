@@ -3,9 +3,10 @@
 ``begin`` runs as the request arrives: it identifies the visitor and starts loading the
 profile, so the load overlaps with the origin's answer. ``fill`` runs only for pages that hold
 a slot or get the body-end injection: it decides (pure), renders (pure) and hands fragments to
-the rewriter. Everything that writes (page views, experiment assignments, inbox deliveries,
-control-arm exposures) runs off the response path, in tracked background tasks that shutdown
-waits for.
+the rewriter. Everything that writes runs off the response path: page views, control-arm
+exposures and experiment assignments are queued and written in batches
+(``edge.store.writeback``), inbox deliveries in tracked background tasks; shutdown waits for
+both.
 
 The catalog, the co-occurrence signals and the rules are shared by all requests and refreshed
 in the background, so a request costs no Redis round trip for them.
@@ -25,10 +26,12 @@ from edge.page import Fills, NullSession, Page, RequestHead, Session
 from edge.results import load_experiment_counters
 from edge.store import keys
 from edge.store.catalog import catalog_version, load_catalog
+from edge.store.events import EventWriter
 from edge.store.identity import Identity, Visitor
 from edge.store.profile import Profile, text
 from edge.store.recs import decay_weight
 from edge.store.store import Store
+from edge.store.writeback import WriteBehind
 from rules import Decision, RuleSet, RuleStore, decide
 from rules.experiments import allocations
 from widgets import Catalog, Signals, WidgetRegistry, build_context, pick_language
@@ -69,6 +72,8 @@ class EdgePersonalizer:
         self.identity: Identity = state.identity
         self.store: Store = state.store
         self.bg_store = Store(self.bg_redis, settings)
+        # The page's own writes, batched for many visitors per round trip.
+        self.writes = WriteBehind(self.bg_redis, EventWriter(self.bg_redis, settings))
         self.rules = RuleStore(settings.rules_dir, strict=True) if settings.rules_dir else None
         templates_registry = WidgetRegistry.create(settings.templates_dir)
         templates = templates_registry.templates
@@ -93,9 +98,11 @@ class EdgePersonalizer:
     async def aclose(self) -> None:
         if self._refresher is not None:
             self._refresher.cancel()
+        # Accepted writes finish before the edge stops.
+        deadline = time.monotonic() + 10
+        await self.writes.aclose(timeout=10)
         if self._tasks:
-            # Accepted writes finish before the edge stops.
-            await asyncio.wait(list(self._tasks), timeout=10)
+            await asyncio.wait(list(self._tasks), timeout=max(0.1, deadline - time.monotonic()))
         if self.bg_redis is not self.redis:
             await self.bg_redis.aclose()
 
@@ -303,41 +310,31 @@ class EdgeSession:
 
     def _record(self, profile: Profile, decision: Decision) -> None:
         owner = self.owner
-        new = {e: v for e, v in decision.assignments.items() if profile.experiments.get(e) != v}
-        for experiment, variant in new.items():
-            owner.spawn(owner.bg_store.assign_experiment(profile.id, experiment, variant))
+        writes = owner.writes
+        for experiment, variant in decision.assignments.items():
+            if profile.experiments.get(experiment) != variant:
+                writes.assign(profile.id, experiment, variant)
         if decision.inbox:
             from edge.api.inbox import deliver_decided
 
             for offer in decision.inbox:
                 if offer.offer not in profile.inbox:
                     owner.spawn(deliver_decided(owner.bg_redis, profile.id, offer))
-        control = [i for i in decision.impressions if not i.shown]
-        if control and owner.bg_store.events is not None:
-            events = [{"type": "impression", "placement": i.placement,
-                       "variant": i.variant or "control"} for i in control]
-            owner.spawn(_apply_events(owner.bg_store, profile.id, events))
+        control = [(i.placement, i.variant or "control") for i in decision.impressions
+                   if not i.shown]
+        if control:
+            writes.impressions(profile.id, control)
 
     def finish(self, page: Page | None, status: int) -> None:
         if page is None or status != 200:
             return
-        self.owner.spawn(self.owner.bg_store.record_page_view(self.visitor, page.request,
-                                                              page.title))
+        self.owner.writes.page_view(self.visitor.id, page.request.url, page.title)
 
 
 def _quiet(task: asyncio.Future[Any]) -> None:
     # A load nobody waits for any more (identification failed or chose another profile).
     if not task.cancelled():
         task.exception()
-
-
-async def _apply_events(store: Store, profile_id: str, events: list[dict[str, Any]]) -> None:
-    from edge.store.event_models import parse_batch
-
-    writer = store.events
-    if writer is None:
-        return
-    await writer.apply(profile_id, parse_batch({"events": events}, len(events)))
 
 
 def build_personalizer(state: Any) -> EdgePersonalizer:

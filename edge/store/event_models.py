@@ -6,6 +6,7 @@ bad field as ``events[3].sku: Field required``.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Annotated, Any, Literal
 
@@ -176,3 +177,20 @@ def parse_batch(body: Any, max_events: int) -> list[Any]:
                 msg = "field required"
             raise ApiError(f"{path}: {msg}", field=path) from None
     return parsed
+
+
+# --- events the edge makes itself --------------------------------------------------------------
+# Built with the models' own validation (a few microseconds), not through ``parse_batch``: their
+# values come from the edge, and a name a rule file allows but an event does not (e.g. longer
+# than 64 characters) still raises ValidationError, as it would from the events API.
+
+
+def page_view(url: str, title: str = "") -> PageView:
+    """A proxied page the edge served, its URL and title cut to the model's bounds."""
+    return PageView(type="page_view", url=url[:2048], title=title[:512])
+
+
+@functools.lru_cache(maxsize=1024)
+def impression(placement: str, variant: str) -> Feedback:
+    """A control-arm exposure: the same few per rule set, frozen, so built once and shared."""
+    return Feedback(type="impression", placement=placement, variant=variant)

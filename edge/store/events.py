@@ -6,8 +6,12 @@ A batch is validated whole (``edge.store.event_models``), then written in two ro
 2. one Lua script (``edge.store.lua.APPLY``) writes the profile and the shared counters
    (co-occurrence, popularity, bestsellers, placement stats), so the batch is applied
    completely or not at all. The embedded Redis fsyncs every write before answering.
+A batch that reads nothing (page views, impressions, clicks, likes, ...: see
+``needs_context``) and is not rate-limited skips round trip 1.
 
-``compile_batch`` is the pure core: events + context in, operations out.
+``compile_batch`` is the pure core: events + context in, operations out. ``script_call`` turns
+its plan into the APPLY call's keys and arguments, for a caller that sends many batches in one
+pipeline (``edge.store.writeback``).
 """
 
 from __future__ import annotations
@@ -34,13 +38,14 @@ from edge.store.event_models import (
     ProductView,
     Purchase,
     RemoveFromCart,
+    page_view,
 )
 from edge.store.lua import APPLY
 from edge.store.profile import VISIT_IDLE_MS, pack, unpack
 from edge.store.recs import bestsellers, decay_weight, placement_stats, related
 
-__all__ = ["EventWriter", "compile_batch", "BatchContext", "related", "bestsellers",
-           "placement_stats"]
+__all__ = ["EventWriter", "compile_batch", "needs_context", "BatchContext", "related",
+           "bestsellers", "placement_stats"]
 
 # Lua KEYS index of each part. (Redis's Lua msgpack reads no bin type: ops are packed without.)
 _K = {part: i + 1 for i, part in enumerate(keys.PROFILE_PARTS)}
@@ -49,6 +54,8 @@ CO_VIEW_PARTNERS = 10  # a product view pairs with this many latest views of the
 MAX_SKEW_MS = 7 * 86_400_000
 FEEDBACK_ACTION = {"impression": "seen", "click": "click", "close": "close"}
 FEEDBACK_STAT = {"impression": "impressions", "click": "clicks", "close": "closes"}
+# The events whose compilation reads the context (catalog, visit, clicks, fingerprint).
+_READS_CONTEXT = (ProductView, AddToCart, Purchase, ConsentEvent)
 
 
 @dataclass
@@ -77,6 +84,11 @@ def _ts(event: Any, now_ms: int) -> int:
 def _category_levels(path: str) -> list[str]:
     parts = [p for p in path.split("/") if p]
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def needs_context(events: list[Any]) -> bool:
+    """Whether compiling ``events`` reads anything besides the time (``BatchContext.now_ms``)."""
+    return any(isinstance(e, _READS_CONTEXT) for e in events)
 
 
 def compile_batch(events: list[Any], ctx: BatchContext) -> Plan:
@@ -186,7 +198,7 @@ class EventWriter:
     def __init__(self, redis: aioredis.Redis, settings: Any):
         self.redis = redis
         self.settings = settings
-        self._apply = redis.register_script(APPLY)
+        self.script = redis.register_script(APPLY)  # APPLY: script.sha for pipelines
         self._ttl = int(settings.anonymous_ttl_days) * 86400
 
     def _count(self, pipe: Any, ip: str | None, visitor_id: str | None, n_events: int) -> int:
@@ -251,27 +263,31 @@ class EventWriter:
         With ``limit_ip`` / ``limit_visitor`` the batch first counts against the rate limits
         (in the same round trip) and raises RateLimited, writing nothing, when over."""
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-        if limit_ip or limit_visitor or not all(isinstance(e, PageView) for e in events):
+        if limit_ip or limit_visitor or needs_context(events):
             ctx = await self.context(profile_id, events, now_ms, limit_ip, limit_visitor)
         else:
-            # Page views need nothing read first (the visit logic runs in the script): the
-            # proxy's page view per HTML page is one round trip.
+            # Page views and impressions need nothing read first (the visit logic runs in the
+            # script): the proxy's page view per HTML page is one round trip.
             ctx = BatchContext(now_ms=now_ms)
-        plan = compile_batch(events, ctx)
-        shared = [[command.upper(), *args] for command, args in plan.shared]
+        script_keys, args = self.script_call(profile_id, compile_batch(events, ctx), now_ms)
         # One script call: atomic, and if Redis lost its script cache (NOSCRIPT) nothing ran,
         # so redis-py's load-and-retry cannot apply a batch twice.
-        reply = await self._apply(
-            keys=keys.profile_keys(profile_id),
-            args=[msgpack.packb(plan.ops, use_bin_type=False), now_ms, self._ttl,
-                  VISIT_IDLE_MS, profile_id, msgpack.packb(shared, use_bin_type=False)],
-        )
-        visit_no, new_visit = reply
+        visit_no, new_visit = await self.script(keys=script_keys, args=args)
         return int(visit_no), bool(new_visit)
+
+    def script_call(self, profile_id: str, plan: Plan, now_ms: int
+                    ) -> tuple[list[str], list[Any]]:
+        """The keys and arguments of the APPLY call that writes ``plan`` for a profile."""
+        return keys.profile_keys(profile_id), self.script_args(profile_id, plan, now_ms)
+
+    def script_args(self, profile_id: str, plan: Plan, now_ms: int) -> list[Any]:
+        """The APPLY call's arguments (its keys are ``keys.profile_keys(profile_id)``)."""
+        shared = [[command.upper(), *args] for command, args in plan.shared]
+        return [msgpack.packb(plan.ops, use_bin_type=False), now_ms, self._ttl, VISIT_IDLE_MS,
+                profile_id, msgpack.packb(shared, use_bin_type=False)]
 
     async def record_page_view(self, visitor: Any, page: RequestHead | str,
                                title: str = "") -> None:
         """Record one proxied HTML page view (called off the response path)."""
         url = page.url if isinstance(page, RequestHead) else page
-        view = PageView(type="page_view", url=url[:2048], title=title[:512])
-        await self.apply(visitor.id, [view])
+        await self.apply(visitor.id, [page_view(url, title)])
