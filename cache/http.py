@@ -81,11 +81,18 @@ def request_allows_cache(method: str, request_headers: Mapping[str, str]) -> boo
     return "no-cache" not in request_headers.get("pragma", "").lower()
 
 
+_FRESHNESS_HEADERS = frozenset({b"set-cookie", b"cache-control", b"expires"})
+
+
 def freshness(status: int, headers: list[tuple[bytes, bytes]], now: float
               ) -> tuple[float, float, tuple[str, ...]] | None:
     """(fresh seconds, stale-while-revalidate seconds, vary headers), or None if the response
     may not be stored by a shared cache."""
-    if status != 200 or _header(headers, b"set-cookie") is not None:
+    if status != 200:
+        return None
+    # One pass over the headers: most pages say nothing of caching and stop here.
+    seen = {k for k, _ in headers if k in _FRESHNESS_HEADERS}
+    if b"set-cookie" in seen or not seen & {b"cache-control", b"expires"}:
         return None
     vary_value = _header(headers, b"vary") or ""
     vary = tuple(sorted({v.strip().lower() for v in vary_value.split(",") if v.strip()}))

@@ -18,10 +18,11 @@ import aiohttp
 from cache.http import HttpCache, request_allows_cache
 from edge import encoding as enc
 from edge import headers as hdr
+from edge.deadline import bounded
 from edge.errors import OriginError, OriginTimeout, RewriteError
 from edge.page import Page, Personalizer, RequestHead, Session
 from edge.settings import Settings
-from edge.slots import SlotPlanner, has_marker, render
+from edge.slots import SlotPlanner, render
 
 log = logging.getLogger("edge.proxy")
 
@@ -205,17 +206,18 @@ class Proxy:
         headers: list[tuple[str, str]],
         data: AsyncIterator[bytes] | None,
     ) -> aiohttp.ClientResponse:
+        # The session's timeouts (connect, and sock_read, which also covers the wait for the
+        # response head) bound this; no timer of our own per request.
         try:
-            async with asyncio.timeout(self.settings.origin_timeout):
-                return await self.client.request(
-                    method,
-                    url,
-                    headers=headers,
-                    data=data,
-                    allow_redirects=False,
-                    compress=None,
-                    chunked=None,
-                )
+            return await self.client.request(
+                method,
+                url,
+                headers=headers,
+                data=data,
+                allow_redirects=False,
+                compress=None,
+                chunked=None,
+            )
         except TimeoutError as exc:
             raise OriginTimeout(
                 f"no answer from {self.origin} in {self.settings.origin_timeout}s"
@@ -363,10 +365,13 @@ class Proxy:
         try:
             encoding = enc.normalise((hdr.get(headers, b"content-encoding") or b"").decode())
             body = enc.decode(raw, encoding, self.settings.max_rewrite_bytes)
-            inject = self.settings.inject_script and session is not None
-            if not inject and not has_marker(body):
-                return raw
-            plan = self.planner.plan(body)
+            if self.settings.inject_script and session is not None:
+                plan = self.planner.plan(body)
+            else:
+                marked = self.planner.plan_if_marked(body)
+                if marked is None:
+                    return raw
+                plan = marked
             if not plan.slots and plan.body_end is None:
                 return raw
             ctype = (hdr.get(headers, b"content-type") or b"").decode("latin-1")
@@ -381,8 +386,9 @@ class Proxy:
             )
             if session is None:
                 return raw
-            async with asyncio.timeout(self.settings.personalize_timeout):
-                fills = await session.fill(page)
+            fills = await bounded(
+                session.fill(page), time.monotonic() + self.settings.personalize_timeout
+            )
             if not fills:
                 return raw
             new = render(

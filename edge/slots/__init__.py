@@ -4,7 +4,8 @@ out, without ever damaging the page.
     from edge.slots import has_marker, SlotPlanner, SlotPlan, render
 
     if has_marker(body):                      # a byte scan; False → never parse the page
-        plan = planner.plan(body)             # cached per body (SHA-1 digest, LRU)
+        plan = planner.plan(body)             # cached per body (XXH3 digest, LRU)
+    plan = planner.plan_if_marked(body)       # the same, remembering unmarked bodies too
         out = render(body, plan, {"hero": "<div>…</div>"}, "<script …></script>", "utf-8")
 
 What is a slot
@@ -81,7 +82,7 @@ Measured on the 42 real pages over 50 KB (mean 293 KB, with about ten slots each
 shared 2-core machine while it was busy, where one Lexbor parse of a 100 KB page took 4.6 ms:
 ``has_marker`` 0.07 ms per 100 KB; an uncached plan (median per 100 KB) 7.3 ms with
 verification, 5.5 ms without, 5.2 ms for a page with no slot (body end only), i.e. about 1.6
-Lexbor parses; a cached plan 0.1 ms (SHA-1 of the body); ``render`` 0.01 ms. A page whose probes
+Lexbor parses; a cached plan, or a page already seen without a marker, 0.01 ms (XXH3 of the body); ``render`` 0.01 ms. A page whose probes
 fail costs one more parse per halving step.
 
 Encodings: all of this works on bytes, as markup is ASCII in every ASCII-compatible charset
@@ -92,16 +93,14 @@ than 200 marked tags (``MAX_CANDIDATES``) get no slots.
 
 from __future__ import annotations
 
-from edge.slots.plan import SlotPlan, SlotPlanner, build_plan
+from edge.slots.plan import MARKER, SlotPlan, SlotPlanner, build_plan
 from edge.slots.render import render
 
 __all__ = ["SlotPlan", "SlotPlanner", "build_plan", "has_marker", "render"]
-
-_MARKER = b"data-edge-slot"
 
 
 def has_marker(body: bytes) -> bool:
     """True when the page may hold a slot: one byte search for the marker as documented, in
     lower case (~35 µs per 100 KB). A page that spells it in upper or mixed case still gets its
     slots whenever it is planned anyway, i.e. whenever the edge injects at the body end."""
-    return _MARKER in body
+    return MARKER in body

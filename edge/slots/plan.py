@@ -56,17 +56,37 @@ class SlotPlanner:
         self.verify = verify
         self.cache_size = max(0, cache_size)
         self._cache: OrderedDict[bytes, SlotPlan] = OrderedDict()
+        # Digests of bodies seen without the marker: a repeated unmarked page costs one digest
+        # (~6 µs per 100 KB) instead of a marker search (~35 µs, more on a busy machine).
+        self._unmarked: OrderedDict[bytes, None] = OrderedDict()
         # Planning may run in worker threads (it costs milliseconds); the cache is shared.
         self._lock = threading.Lock()
 
-    def plan(self, body: bytes) -> SlotPlan:
+    def plan_if_marked(self, body: bytes) -> SlotPlan | None:
+        """The plan for ``body`` if it may hold a slot (see ``has_marker``), else None."""
+        key = _digest(body)
+        with self._lock:
+            plan = self._cache.get(key)
+            if plan is not None:
+                self._cache.move_to_end(key)
+                return plan
+            if key in self._unmarked:
+                self._unmarked.move_to_end(key)
+                return None
+        if MARKER not in body:
+            if self.cache_size:
+                with self._lock:
+                    self._unmarked[key] = None
+                    if len(self._unmarked) > self.cache_size:
+                        self._unmarked.popitem(last=False)
+            return None
+        return self.plan(body, key)
+
+    def plan(self, body: bytes, key: bytes | None = None) -> SlotPlan:
         """The plan for ``body``; never raises (a page that cannot be planned gets an empty
-        plan and goes out unchanged)."""
-        # XXH3-128 hashes 100 KB in ~6 µs (SHA-1: 90 µs, blake2b: 200 µs), which matters on
-        # every personalized page. It is not cryptographic: two different pages of the same
-        # length would need the same 128-bit digest, which takes pages crafted for it, and the
-        # pages come from the shop's own origin. render refuses a plan whose length differs.
-        key = xxh3_128_digest(body) + len(body).to_bytes(8, "little")
+        plan and goes out unchanged). ``key``: the body's digest, if already computed."""
+        if key is None:
+            key = _digest(body)
         with self._lock:
             plan = self._cache.get(key)
             if plan is not None:
@@ -83,6 +103,18 @@ class SlotPlanner:
                 if len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
         return plan
+
+
+# What marks a slot, as documented: found by one byte search, in lower case.
+MARKER = b"data-edge-slot"
+
+
+def _digest(body: bytes) -> bytes:
+    # XXH3-128 hashes 100 KB in ~6 µs (SHA-1: 90 µs, blake2b: 200 µs), which matters on every
+    # page. It is not cryptographic: two different pages of the same length would need the
+    # same 128-bit digest, which takes pages crafted for it, and the pages come from the shop's
+    # own origin. render refuses a plan whose length differs.
+    return xxh3_128_digest(body) + len(body).to_bytes(8, "little")
 
 
 def build_plan(body: bytes, verify: bool = True) -> SlotPlan:

@@ -1,0 +1,104 @@
+"""``bounded``: a deadline that costs nothing unless the coroutine waits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from edge.deadline import bounded
+
+
+def _deadline(seconds: float) -> float:
+    return time.monotonic() + seconds
+
+
+async def test_a_coroutine_that_never_waits_returns_its_value() -> None:
+    async def compute() -> int:
+        return 42
+
+    assert await bounded(compute(), _deadline(1)) == 42
+
+
+async def test_awaited_results_and_bare_yields_pass_through() -> None:
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[str] = loop.create_future()
+    loop.call_later(0.01, fut.set_result, "loaded")
+
+    async def work() -> str:
+        await asyncio.sleep(0)
+        value = await fut
+        await asyncio.sleep(0.01)
+        return value + "!"
+
+    assert await bounded(work(), _deadline(2)) == "loaded!"
+
+
+async def test_exceptions_of_the_coroutine_and_of_awaited_futures_propagate() -> None:
+    async def fails() -> None:
+        raise ValueError("broken fill")
+
+    with pytest.raises(ValueError, match="broken fill"):
+        await bounded(fails(), _deadline(1))
+
+    fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    fut.set_exception(KeyError("no profile"))
+
+    async def awaits_failure() -> None:
+        await fut
+
+    with pytest.raises(KeyError):
+        await bounded(awaits_failure(), _deadline(1))
+
+
+async def test_past_the_deadline_the_coroutine_is_cancelled_and_cleans_up() -> None:
+    cleaned = []
+
+    async def slow() -> str:
+        try:
+            await asyncio.sleep(5)
+            return "late"
+        finally:
+            cleaned.append(True)
+
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        await bounded(slow(), _deadline(0.05))
+    assert time.monotonic() - started < 2
+    assert cleaned == [True]
+
+
+async def test_a_deadline_already_passed_still_lets_a_ready_coroutine_finish() -> None:
+    async def ready() -> str:
+        return "done"
+
+    assert await bounded(ready(), _deadline(-1)) == "done"
+
+
+async def test_cancelling_the_caller_cancels_the_coroutine() -> None:
+    cleaned = []
+
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(5)
+        finally:
+            cleaned.append(True)
+
+    task = asyncio.ensure_future(bounded(slow(), _deadline(10)))
+    await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert cleaned == [True]
+
+
+async def test_a_coroutine_that_swallows_cancellation_is_closed() -> None:
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            await asyncio.sleep(5)
+
+    with pytest.raises(TimeoutError):
+        await bounded(stubborn(), _deadline(0.02))
