@@ -188,12 +188,15 @@ class WriteBehind:
     def _drop(self, n: int, why: str) -> None:
         self.dropped += n
         self._unreported_drops += n
-        now = time.monotonic()
-        if now - self._reported_at >= REPORT_EVERY_S:
+        if time.monotonic() - self._reported_at >= REPORT_EVERY_S:
+            self._report_drops(why)
+
+    def _report_drops(self, why: str) -> None:
+        if self._unreported_drops:
             log.warning("%s: dropped %d writes, the oldest page views first",
                         why, self._unreported_drops)
             self._unreported_drops = 0
-            self._reported_at = now
+            self._reported_at = time.monotonic()
 
     # --- waiting -----------------------------------------------------------------------------
     async def flush(self) -> None:
@@ -220,12 +223,12 @@ class WriteBehind:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         if left:
+            self._queue.clear()
+            self._inflight = []
             self.dropped += left
-            log.error("%d writes not written at shutdown: Redis did not answer in %.0f s",
+            log.error("%d writes not written at shutdown: Redis did not answer in %g s",
                       left, timeout)
-        elif self._unreported_drops:
-            log.warning("dropped %d writes while Redis was unreachable or slow",
-                        self._unreported_drops)
+        self._report_drops("while Redis was unreachable or slow")
         self._settle()
 
     def _pending_min(self) -> float:
@@ -286,6 +289,7 @@ class WriteBehind:
                 log.warning("Redis is reachable again after %.1f s; writing %d waiting writes",
                             time.monotonic() - self._down_since, self.pending)
                 self._down_since = None
+                self._report_drops("while Redis was unreachable or slow")
             self._settle()
 
     async def _send(self, batch: list[Write]) -> list[Write]:
