@@ -233,3 +233,22 @@ async def test_visitor_named_fields_stay_bounded(store: Store) -> None:
     assert len(p.cart) == keys.MAX_CART_LINES
     assert p.preferences["p0"] == "changed"  # existing names still update
     assert next(line["qty"] for line in p.cart if line["sku"] == "S0") == 2
+
+
+async def test_page_views_and_impressions_are_applied_without_a_read(
+    store: Store, redis: Any
+) -> None:
+    assert store.events is not None
+    await add_events(store, "v1", {"type": "page_view", "url": "https://shop.test/"})
+    await redis.config_resetstat()
+    await add_events(store, "v1", {"type": "page_view", "url": "https://shop.test/a"},
+                     {"type": "impression", "placement": "hero", "variant": "control"},
+                     {"type": "click", "placement": "hero", "variant": "control"})
+    stats = await redis.info("commandstats")
+    assert "cmdstat_lrange" not in stats and "cmdstat_hgetall" not in stats  # no context read
+    p = await store.load("v1")
+    assert p.page_views_total == 2 and p.placements["hero"].click.lifetime == 1
+    # a product view still reads the visit first ("viewed together" pairs)
+    await redis.config_resetstat()
+    await add_events(store, "v1", {"type": "product_view", "sku": "A"})
+    assert "cmdstat_lrange" in await redis.info("commandstats")
