@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
 from edge.page import Page, RequestHead
 from edge.store.profile import Profile
 from rules.context import (
+    AttributeViews,
     Cart,
     CartItem,
     Context,
@@ -30,6 +32,18 @@ _MOBILE = re.compile(r"mobi|iphone|ipod|android.*mobile|windows phone|blackberry
 
 
 def device_type(user_agent: str) -> str:
+    # A browser's user agent is the same on every page: the regexes run once per string.
+    if len(user_agent) <= 512:
+        return _device_type(user_agent)
+    return _device_kind(user_agent)
+
+
+@lru_cache(maxsize=2048)
+def _device_type(user_agent: str) -> str:
+    return _device_kind(user_agent)
+
+
+def _device_kind(user_agent: str) -> str:
     if _TABLET.search(user_agent):
         return "tablet"
     if _MOBILE.search(user_agent):
@@ -124,10 +138,7 @@ def rules_context(
         ),
         views=Views(
             categories={k: int(v) for k, v in profile.categories.items()},
-            attributes={
-                a: {k: int(v) for k, v in vals.items()}
-                for a, vals in profile.attribute_values.items()
-            },
+            attributes=AttributeViews(profile.attribute_values),
         ),
         placements={
             pid: PlacementHistory(_counter(h.seen), _counter(h.click), _counter(h.close))
@@ -150,11 +161,9 @@ def visitor_info(profile: Profile, *, known: bool) -> VisitorInfo:
             sku = str(item.get("sku", ""))
             if sku:
                 purchased[sku] = None
-    viewed: dict[str, None] = {}
-    for view in profile.product_views:
-        sku = str(view.get("sku", ""))
-        if sku:
-            viewed[sku] = None
+    # Most recent first, each sku once (its latest view), no empty skus.
+    viewed = dict.fromkeys([str(view.get("sku", "")) for view in profile.product_views])
+    viewed.pop("", None)
     cart = []
     for c in profile.cart:
         sku = str(c.get("sku", ""))

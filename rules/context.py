@@ -32,7 +32,7 @@ a default, so a JSON object only needs what a rule looks at. Schema (JSON keys =
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -100,7 +100,37 @@ class PlacementHistory:
 @dataclass(slots=True)
 class Views:
     categories: dict[str, int] = field(default_factory=dict)
-    attributes: dict[str, dict[str, int]] = field(default_factory=dict)
+    attributes: Mapping[str, dict[str, int]] = field(default_factory=dict)
+
+
+class AttributeViews(Mapping[str, dict[str, int]]):
+    """View counts per attribute value, from a profile's raw numbers; each attribute is turned
+    into ``int`` counts on its first read (a page's rules read one or two attributes of the
+    dozens a rich profile holds). Copies (``to_dict``) are plain dicts."""
+
+    __slots__ = ("_raw", "_done")
+
+    def __init__(self, raw: Mapping[str, Mapping[str, Any]]) -> None:
+        self._raw = raw
+        self._done: dict[str, dict[str, int]] = {}
+
+    def __getitem__(self, name: str) -> dict[str, int]:
+        got = self._done.get(name)
+        if got is None:
+            got = self._done[name] = {k: int(v) for k, v in self._raw[name].items()}
+        return got
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, dict[str, int]]:
+        return {name: dict(self[name]) for name in self._raw}
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ In JavaScript: use ``Math.imul(h, 0x01000193) >>> 0`` for the multiplications,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 _FNV_OFFSET = 0x811C9DC5
 _FNV_PRIME = 0x01000193
@@ -26,8 +27,7 @@ _M32 = 0xFFFFFFFF
 def fnv1a32(data: bytes) -> int:
     h = _FNV_OFFSET
     for b in data:
-        h ^= b
-        h = (h * _FNV_PRIME) & _M32
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF  # _FNV_PRIME, _M32 (literals: a hot loop)
     return h
 
 
@@ -40,6 +40,8 @@ def fmix32(h: int) -> int:
     return h
 
 
+# A returning visitor is bucketed again on every page: the pure-Python hash runs once per id.
+@lru_cache(maxsize=8192)
 def hash32(seed: str, visitor_id: str) -> int:
     return fmix32(fnv1a32(f"{seed}:{visitor_id}".encode()))
 

@@ -97,6 +97,10 @@ class Widget(ABC, Generic[P]):
         equal keys must render the same HTML: leave nothing out. Default: no memo."""
         return None
 
+    def clear_memo(self) -> None:
+        """Forget every memoized rendering (benchmarks measure the first rendering with it)."""
+        self.memo.clear()
+
     def rendered(self, ctx: RenderContext, params: P) -> str | None:
         """``render``, through a bounded memo when the widget defines ``memo_key``."""
         try:
@@ -170,7 +174,10 @@ def frozen(value: Any) -> Any:
     if isinstance(value, Mapping):
         return (Mapping, tuple([(frozen(k), frozen(v)) for k, v in value.items()]))
     if kind is list or kind is tuple:
-        return (kind, tuple([frozen(v) for v in value]))
+        for v in value:
+            if type(v) is not str:
+                return (kind, tuple([frozen(v) for v in value]))
+        return (kind, tuple(value))  # the common case: skus
     if kind is set or kind is frozenset:
         return (kind, frozenset([frozen(v) for v in value]))
     raise Unmemoizable(kind.__name__)

@@ -54,6 +54,22 @@ def _primary(tag: str) -> str:
 def pick_language(profile_lang: str | None, accept_language_header: str | None,
                   supported: Iterable[str], default: str) -> str:
     """Profile language, then the best Accept-Language match, then the shop default."""
+    if (type(supported) is tuple and (profile_lang is None or type(profile_lang) is str)
+            and (accept_language_header is None or (type(accept_language_header) is str
+                                                    and len(accept_language_header) <= 256))):
+        # Browsers send a handful of distinct headers: parse each once.
+        return _pick_language_cached(profile_lang, accept_language_header, supported, default)
+    return _pick_language(profile_lang, accept_language_header, supported, default)
+
+
+@lru_cache(maxsize=4096)
+def _pick_language_cached(profile_lang: str | None, accept_language_header: str | None,
+                          supported: tuple[str, ...], default: str) -> str:
+    return _pick_language(profile_lang, accept_language_header, supported, default)
+
+
+def _pick_language(profile_lang: str | None, accept_language_header: str | None,
+                   supported: Iterable[str], default: str) -> str:
     langs = [s.lower() for s in supported]
     if profile_lang and _primary(profile_lang) in langs:
         return _primary(profile_lang)

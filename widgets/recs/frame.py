@@ -16,7 +16,15 @@ from typing import Any
 
 from markupsafe import Markup
 
-from widgets.base import MemoKey, Unmemoizable, Widget, frozen, placement_key
+from widgets.base import (
+    MISS,
+    MemoKey,
+    RenderMemo,
+    Unmemoizable,
+    Widget,
+    frozen,
+    placement_key,
+)
 from widgets.catalog import Product
 from widgets.context import CartItem, RenderContext
 from widgets.i18n import format_price, pick_text, t
@@ -49,8 +57,8 @@ _UNSAFE: dict[str, Any] = {}
 # What of the visitor each strategy, filter and anchor mode reads (see strategies, mixer, anchor).
 _STRATEGY_READS = {"last_viewed": {"viewed"}, "liked": {"liked"}, "preferences": {"preferences"},
                    "affinity": {"attribute_affinities", "category_affinities"}}
-_ANCHOR_READS = {"last_viewed": {"viewed"}, "cart": {"cart"}}
-_ANCHOR_FALLBACK = {"viewed", "cart"}  # "auto" without a page product in the catalog
+_ANCHOR_READS = {"last_viewed": frozenset({"viewed"}), "cart": frozenset({"cart"})}
+_ANCHOR_FALLBACK = frozenset({"viewed", "cart"})  # "auto" without a page product in the catalog
 _FIELDS = ("viewed", "cart", "purchased", "liked", "preferences", "attribute_affinities",
            "category_affinities")
 
@@ -61,7 +69,7 @@ def _cart_key(cart: tuple[CartItem, ...]) -> tuple[Any, ...]:
     return tuple([(frozen(i.sku), frozen(i.qty), frozen(i.price)) for i in cart])
 
 
-def _visitor_reads(params: RecsParams) -> set[str]:
+def _visitor_reads(params: RecsParams) -> frozenset[str]:
     reads: set[str] = set()
     for step in params.mix:
         reads |= _STRATEGY_READS.get(step.strategy, set())
@@ -72,7 +80,7 @@ def _visitor_reads(params: RecsParams) -> set[str]:
         reads.add("cart")
     if filters.exclude_viewed:
         reads.add("viewed")
-    return reads
+    return frozenset(reads)
 
 
 class RecommendationFrame(Widget[RecsParams]):
@@ -84,6 +92,10 @@ class RecommendationFrame(Widget[RecsParams]):
         super().__init__(templates)
         # Keyed by the Product object: a new catalog version brings new objects.
         self._views: dict[tuple[Product, str, str, bool], dict[str, Any]] = {}
+        # The frame around a list of products (keyed by the Product objects, which hash by
+        # identity: a new catalog version brings new objects).
+        self._frames = RenderMemo()
+        self._reads: dict[int, tuple[RecsParams, frozenset[str]]] = {}
 
     def _view(self, product: Product, ctx: RenderContext, show_price: bool
               ) -> dict[str, Any] | None:
@@ -98,28 +110,48 @@ class RecommendationFrame(Widget[RecsParams]):
             self._views[key] = view
         return None if view is _UNSAFE else view
 
+    def clear_memo(self) -> None:
+        super().clear_memo()
+        self._frames.clear()
+
     def memo_key(self, ctx: RenderContext, params: RecsParams) -> MemoKey:
         """The page, catalog, signals and placement, and only the parts of the visitor that the
         anchor, the filters and the mix's strategies read (so an anonymous visitor's frame on
         a page is shared, while a visitor's own history only ever keys their own)."""
         visitor = ctx.visitor
         page = ctx.page
-        reads = _visitor_reads(params)
-        if params.anchor == "auto" and ctx.catalog.get(page.sku) is None:
-            reads |= _ANCHOR_FALLBACK
+        reads = self._reads.get(id(params))
+        if reads is None or reads[0] is not params:
+            if len(self._reads) >= 1024:
+                self._reads.clear()
+            reads = self._reads[id(params)] = (params, _visitor_reads(params))
+        fields = reads[1]
+        if params.anchor == "auto":
+            if ctx.catalog.get(page.sku) is None:
+                fields = fields | _ANCHOR_FALLBACK
         elif params.anchor in _ANCHOR_READS:
-            reads |= _ANCHOR_READS[params.anchor]
+            fields = fields | _ANCHOR_READS[params.anchor]
         parts = tuple([(field, _cart_key(visitor.cart) if field == "cart"
                         else frozen(getattr(visitor, field))) for field in _FIELDS
-                       if field in reads])
+                       if field in fields])
         return ((id(params), id(ctx.catalog), id(ctx.signals), ctx.language, ctx.currency,
                  frozen(page.sku), frozen(page.category), placement_key(ctx.placement), parts),
                 (params, ctx.catalog, ctx.signals))
 
     def render(self, ctx: RenderContext, params: RecsParams) -> str | None:
-        anchor = context_product(ctx, params.anchor)
+        products = tuple(recommend(ctx, params, context_product(ctx, params.anchor)))
+        # Visitors who get the same products in the same place share the rendered frame.
+        key = (id(params), ctx.language, ctx.currency, placement_key(ctx.placement), products)
+        html = self._frames.get(key)
+        if html is MISS:
+            html = self._frame(ctx, params, products)
+            self._frames.put(key, (params,), html)
+        return html
+
+    def _frame(self, ctx: RenderContext, params: RecsParams, products: tuple[Product, ...]
+               ) -> str | None:
         views = []
-        for product in recommend(ctx, params, anchor):
+        for product in products:
             view = self._view(product, ctx, params.show_price)
             if view is not None:
                 views.append(view)
