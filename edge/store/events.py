@@ -193,7 +193,8 @@ def compile_batch(events: list[Any], ctx: BatchContext) -> Plan:
 
 
 class EventWriter:
-    """Writes event batches for one Redis; shared by the events API and the proxy glue."""
+    """Writes event batches for one Redis: the events API and the inbox call ``apply``; the
+    edge's own writes go through ``edge.store.writeback``, which sends ``script_args``."""
 
     def __init__(self, redis: aioredis.Redis, settings: Any):
         self.redis = redis
