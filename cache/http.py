@@ -75,7 +75,8 @@ def request_allows_cache(method: str, request_headers: Mapping[str, str]) -> boo
     # Conditional and partial requests go to the origin, which answers them exactly.
     if any(h in request_headers for h in ("if-none-match", "if-modified-since", "range")):
         return False
-    cc = directives(request_headers.get("cache-control", ""))
+    value = request_headers.get("cache-control")
+    cc = directives(value) if value else {}
     if "no-cache" in cc or "no-store" in cc or "max-age" in cc and cc["max-age"] == "0":
         return False
     return "no-cache" not in request_headers.get("pragma", "").lower()

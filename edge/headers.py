@@ -32,16 +32,21 @@ def _connection_tokens(headers: Iterable[tuple[str, str]]) -> set[str]:
     return tokens
 
 
+def decode(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """An ASGI scope's headers as text, names lower-cased."""
+    return [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw]
+
+
 def request_headers(
-    raw: list[tuple[bytes, bytes]],
+    decoded: list[tuple[str, str]],
     *,
     client_ip: str,
     scheme: str,
     origin_netloc: str,
     host_policy: str,
 ) -> tuple[list[tuple[str, str]], str]:
-    """Headers to send to the origin, and the client's Host (for rewriting redirects)."""
-    decoded = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw]
+    """Headers to send to the origin, and the client's Host (for rewriting redirects).
+    ``decoded``: the request's headers as ``decode`` gives them."""
     drop = HOP_BY_HOP | _connection_tokens(decoded)
     out: list[tuple[str, str]] = []
     client_host = ""

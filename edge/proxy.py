@@ -18,7 +18,7 @@ import aiohttp
 from cache.http import HttpCache, request_allows_cache
 from edge import encoding as enc
 from edge import headers as hdr
-from edge.deadline import bounded
+from edge.deadline import bounded, eager
 from edge.errors import OriginError, OriginTimeout, RewriteError
 from edge.page import Page, Personalizer, RequestHead, Session
 from edge.settings import Settings
@@ -29,6 +29,10 @@ log = logging.getLogger("edge.proxy")
 Scope = dict[str, Any]
 
 _BODYLESS_STATUS = frozenset({204, 304})
+# What decides whether a response may be rewritten (read in one pass over its headers).
+_REWRITE_HEADERS = frozenset(
+    {b"content-type", b"content-encoding", b"content-range", b"content-length"}
+)
 _ERROR_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>{status} {title}</title>"
     "<body style='font-family:sans-serif;max-width:36em;margin:4em auto'>"
@@ -63,11 +67,11 @@ def make_origin_session(settings: Settings) -> aiohttp.ClientSession:
     )
 
 
-def request_head(scope: Scope) -> RequestHead:
+def request_head(scope: Scope, decoded: list[tuple[str, str]] | None = None) -> RequestHead:
+    """The request as the personalizer sees it. ``decoded``: the scope's headers already
+    decoded (``headers.decode``), if the caller has them."""
     headers: dict[str, str] = {}
-    for k, v in scope["headers"]:
-        name = k.decode("latin-1").lower()
-        value = v.decode("latin-1")
+    for name, value in hdr.decode(scope["headers"]) if decoded is None else decoded:
         if name in headers:
             headers[name] += ("; " if name == "cookie" else ", ") + value
         else:
@@ -106,8 +110,9 @@ class Proxy:
         self._tasks: set[asyncio.Future[Any]] = set()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        head = request_head(scope)
-        await self._handle(scope, receive, send, head, _Identification(self, head))
+        decoded = hdr.decode(scope["headers"])
+        head = request_head(scope, decoded)
+        await self._handle(scope, receive, send, head, decoded, _Identification(self, head))
 
     async def _begin(self, head: RequestHead) -> Session | None:
         # No timer here: the deadline is applied only if the page is ready before this is
@@ -124,11 +129,12 @@ class Proxy:
         receive: Any,
         send: Any,
         head: RequestHead,
+        decoded: list[tuple[str, str]],
         begin: _Identification,
     ) -> None:
         method = head.method
         headers, client_host = hdr.request_headers(
-            scope["headers"],
+            decoded,
             client_ip=head.client_ip,
             scheme=head.scheme,
             origin_netloc=self.origin_netloc,
@@ -230,15 +236,19 @@ class Proxy:
     def _may_rewrite(self, method: str, status: int, headers: list[tuple[bytes, bytes]]) -> bool:
         if method != "GET" or status != 200:
             return False
-        ctype = hdr.get(headers, b"content-type")
+        found: dict[bytes, bytes] = {}
+        for k, v in headers:
+            if k in _REWRITE_HEADERS and k not in found:  # the first of each, as hdr.get
+                found[k] = v
+        ctype = found.get(b"content-type")
         if ctype is None or not ctype[:9].lower() == b"text/html":
             return False
-        encoding = enc.normalise((hdr.get(headers, b"content-encoding") or b"").decode("latin-1"))
-        if encoding not in enc.SUPPORTED:
+        if b"content-range" in found:
             return False
-        if hdr.get(headers, b"content-range") is not None:
+        coding = found.get(b"content-encoding")
+        if coding and enc.normalise(coding.decode("latin-1")) not in enc.SUPPORTED:
             return False
-        length = hdr.get(headers, b"content-length")
+        length = found.get(b"content-length")
         if length is not None:
             try:
                 if int(length) > self.settings.max_rewrite_bytes:
@@ -435,8 +445,9 @@ class _Identification:
             self._start()
 
     def _start(self) -> asyncio.Future[Session | None]:
-        task = self._task = asyncio.ensure_future(self._proxy._begin(self._head))
-        self._proxy._track(task)
+        task = self._task = eager(self._proxy._begin(self._head))
+        if not task.done():
+            self._proxy._track(task)
         return task
 
     def ready(self) -> Session | None:

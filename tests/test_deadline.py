@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from edge.deadline import bounded
+from edge.deadline import bounded, eager
 
 
 def _deadline(seconds: float) -> float:
@@ -102,3 +102,69 @@ async def test_a_coroutine_that_swallows_cancellation_is_closed() -> None:
 
     with pytest.raises(TimeoutError):
         await bounded(stubborn(), _deadline(0.02))
+
+
+async def test_eager_runs_a_coroutine_that_never_waits_without_a_task() -> None:
+    ran = []
+
+    async def quick() -> str:
+        ran.append("now")
+        return "session"
+
+    fut = eager(quick())
+    assert ran == ["now"]  # ran before eager returned
+    assert fut.done() and fut.result() == "session"
+    assert not isinstance(fut, asyncio.Task)
+
+
+async def test_eager_runs_up_to_the_first_wait_then_finishes_in_a_task() -> None:
+    steps = []
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[int] = loop.create_future()
+
+    async def waits() -> int:
+        steps.append("before")
+        value = await fut
+        steps.append("after")
+        await asyncio.sleep(0)
+        return value * 2
+
+    started = eager(waits())
+    assert steps == ["before"] and not started.done()
+    loop.call_soon(fut.set_result, 21)
+    assert await started == 42
+    assert steps == ["before", "after"]
+
+
+async def test_eager_keeps_exceptions_raised_before_and_after_waiting() -> None:
+    async def early() -> None:
+        raise ValueError("bad cookie")
+
+    failed = eager(early())
+    assert failed.done()
+    with pytest.raises(ValueError, match="bad cookie"):
+        failed.result()
+
+    async def late() -> None:
+        await asyncio.sleep(0.01)
+        raise KeyError("redis")
+
+    with pytest.raises(KeyError):
+        await eager(late())
+
+
+async def test_cancelling_an_eager_task_cancels_the_coroutine() -> None:
+    cleaned = []
+
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(5)
+        finally:
+            cleaned.append(True)
+
+    task = eager(slow())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert cleaned == [True]
