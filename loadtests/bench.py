@@ -6,7 +6,9 @@ Starts a static origin, a bare aiohttp pass-through proxy, a bare Starlette + ht
 the edge, each in its own process, and loads each in turn with wrk (Debian package ``wrk``):
 one connection for latency (p50/p99), ``--connections`` for throughput. Pages: ~100 KB with no
 slot, and the same page with 3 slots that the edge fills. All processes share the machine's
-cores, so absolute numbers are noisy; the ratios from one run are what to compare.
+cores, so absolute numbers are noisy; the ratios from one run are what to compare. The
+measurements are interleaved in ``--rounds`` rounds and reported as medians, so that a change
+in the machine's speed during the run does not favour whichever server ran first.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -93,10 +96,17 @@ def wrk(url: str, connections: int, duration: float, headers: list[str] | None =
 def measure(
     url: str, duration: float, connections: int, headers: list[str] | None = None
 ) -> Result:
-    wrk(url, connections, 1.0, headers)  # warm the pools and caches
     lat = wrk(url, 1, duration, headers)
     thr = wrk(url, connections, duration, headers)
     return Result(lat.p50_ms, lat.p99_ms, thr.rps)
+
+
+def median_result(values: list[Result]) -> Result:
+    return Result(
+        statistics.median(v.p50_ms for v in values),
+        statistics.median(v.p99_ms for v in values),
+        statistics.median(v.rps for v in values),
+    )
 
 
 def row(name: str, r: Result) -> str:
@@ -110,6 +120,9 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds; --duration is split over them"
+    )
+    parser.add_argument(
         "--mode",
         choices=["static", "full"],
         default="static",
@@ -119,33 +132,51 @@ def main() -> int:
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
-    results: dict[tuple[str, str], Result] = {}
-    with tempfile.TemporaryDirectory() as tmp, server("origin") as origin:
-        kinds = [
-            ("bare", ["bare", "--origin", origin]),
-            ("edge", ["edge", "--origin", origin, "--mode", args.mode, "--data-dir", tmp]),
-            ("httpx", ["httpx", "--origin", origin]),
+    # Every server runs for the whole benchmark, and the measurements are interleaved in
+    # rounds (bare, edge, httpx, bare, edge, ...), so a drift in the machine's speed hits all
+    # of them alike. Each figure is the median over the rounds; ratios are medians of the
+    # per-round ratios.
+    rounds: dict[tuple[str, str], list[Result]] = {}
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        origin = stack.enter_context(server("origin"))
+        urls = {
+            "bare": stack.enter_context(server("bare", "--origin", origin)),
+            "edge": stack.enter_context(
+                server("edge", "--origin", origin, "--mode", args.mode, "--data-dir", tmp)
+            ),
+            "httpx": stack.enter_context(server("httpx", "--origin", origin)),
+        }
+        runs: list[tuple[str, str, str, list[str]]] = [
+            (name, page, f"{urls[name]}/{page}", [])
+            for page in ("noslot", "slots")
+            for name in ("bare", "edge", "httpx")
         ]
-        for name, cmd in kinds:
-            with server(*cmd) as url:
-                for page in ("noslot", "slots"):
-                    results[(name, page)] = measure(
-                        f"{url}/{page}", args.duration, args.connections
-                    )
-                if name == "edge" and args.mode == "static":
-                    # The same slot page with the widget script injected before </body>.
-                    with server("edge", "--origin", origin, "--mode", "script") as scripted:
-                        results[("edge", "script")] = measure(
-                            f"{scripted}/slots", args.duration, args.connections
-                        )
-                if name == "edge" and args.mode == "full":
-                    cookie = (Path(tmp) / "rich-cookie.txt").read_text().strip()
-                    results[("edge", "rich")] = measure(
-                        f"{url}/slots", args.duration, args.connections, [f"Cookie: {cookie}"]
-                    )
+        if args.mode == "static":
+            # The same slot page with the widget script injected before </body>.
+            scripted_url = stack.enter_context(
+                server("edge", "--origin", origin, "--mode", "script")
+            )
+            runs.append(("edge", "script", f"{scripted_url}/slots", []))
+        else:
+            cookie = (Path(tmp) / "rich-cookie.txt").read_text().strip()
+            runs.append(("edge", "rich", f"{urls['edge']}/slots", [f"Cookie: {cookie}"]))
+        for _name, _, url, headers in runs:
+            wrk(url, args.connections, 1.0, headers)  # warm the pools and caches
+        for _ in range(args.rounds):
+            for name, page, url, headers in runs:
+                rounds.setdefault((name, page), []).append(
+                    measure(url, args.duration / args.rounds, args.connections, headers)
+                )
+    results = {key: median_result(values) for key, values in rounds.items()}
+
+    def median_ratio(a: tuple[str, str], b: tuple[str, str]) -> float:
+        return statistics.median(x.rps / y.rps for x, y in zip(rounds[a], rounds[b], strict=True))
+
     print(
         f"\n100 KB page, {args.connections} connections for req/s, 1 for latency "
-        f"({args.duration:.0f}s each, mode={args.mode})"
+        f"({args.duration:.0f}s each over {args.rounds} interleaved rounds, medians, "
+        f"mode={args.mode})"
     )
     print(f"  {'':<28} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9}")
     for page in ("noslot", "slots"):
@@ -154,31 +185,28 @@ def main() -> int:
     print("\nratios")
     ok = True
     for page, target in (("noslot", 0.95), ("slots", 0.8)):
-        edge, bare, naive = (
-            results[("edge", page)],
-            results[("bare", page)],
-            results[("httpx", page)],
-        )
-        ratio = edge.rps / bare.rps
-        vs_naive = edge.rps / naive.rps
+        edge, bare = results[("edge", page)], results[("bare", page)]
+        rel = median_ratio(("edge", page), ("bare", page))
+        vs_naive = median_ratio(("edge", page), ("httpx", page))
         dp50 = edge.p50_ms - bare.p50_ms
         line = (
-            f"  {page:<7} edge/bare req/s {ratio:5.2f} (target ≥ {target})   "
+            f"  {page:<7} edge/bare req/s {rel:5.2f} (target ≥ {target})   "
             f"edge/httpx req/s {vs_naive:5.1f} (target ≥ 4)   p50 edge−bare {dp50:+.3f} ms"
         )
         if page == "slots":
             line += " (target ≤ +0.5)"
         print(line)
-        ok = ok and ratio >= target and vs_naive >= 4 and (page != "slots" or dp50 <= 0.5)
+        ok = ok and rel >= target and vs_naive >= 4 and (page != "slots" or dp50 <= 0.5)
     if ("edge", "script") in results:
         scripted, plain = results[("edge", "script")], results[("edge", "slots")]
         print(row("edge / slots + script", scripted))
-        print(f"  widget script injected vs not: req/s ×{scripted.rps / plain.rps:.2f}, "
+        print(f"  widget script injected vs not: req/s ×"
+              f"{median_ratio(('edge', 'script'), ('edge', 'slots')):.2f}, "
               f"p50 {scripted.p50_ms:.3f} vs {plain.p50_ms:.3f} ms")
     if ("edge", "rich") in results:
         rich, anon = results[("edge", "rich")], results[("edge", "slots")]
         print(row("edge / slots, rich profile", rich))
-        cost = anon.rps / rich.rps
+        cost = 1 / median_ratio(("edge", "rich"), ("edge", "slots"))
         print(
             f"  rich profile vs cookieless: cost ×{cost:.2f} by req/s, "
             f"p50 {rich.p50_ms:.3f} vs {anon.p50_ms:.3f} ms (target ≤ 1.1×)"
