@@ -71,6 +71,7 @@ _CHARSET_PARAM = re.compile(r";\s*charset\s*=\s*\"?([A-Za-z0-9_.:-]+)", re.I)
 _NOT_ASCII_COMPATIBLE = re.compile(r"^(utf-?16|utf-?32|ucs-?2|utf-?7)", re.I)
 
 
+@functools.lru_cache(maxsize=256)
 def charset_from_content_type(content_type: str) -> str | None:
     m = _CHARSET_PARAM.search(content_type)
     return m.group(1).lower() if m else None

@@ -342,21 +342,7 @@ class Proxy:
         if body is raw:
             out = headers
         else:
-            out = hdr.without(
-                headers,
-                b"content-length",
-                b"etag",
-                b"last-modified",
-                b"cache-control",
-                b"accept-ranges",
-            )
-            out.append((b"content-length", str(len(body)).encode()))
-            out.append((b"cache-control", b"private, no-cache"))
-            vary = hdr.get(out, b"vary")
-            if vary is None:
-                out.append((b"vary", b"Cookie"))
-            elif b"cookie" not in vary.lower():
-                out = hdr.without(out, b"vary") + [(b"vary", vary + b", Cookie")]
+            out = _personalized_headers(headers, len(body))
         if session is not None:
             out = out + session.response_headers()
         await send({"type": "http.response.start", "status": status, "headers": out})
@@ -470,6 +456,28 @@ class _Identification:
                 log.warning("identifying the visitor took too long; serving unpersonalized")
                 return None
         return self.ready()
+
+
+# What a personalized body no longer shares with the origin's (validators, length, ranges,
+# shared caching); the edge sets its own length, Cache-Control and Vary.
+_NOT_FOR_PERSONALIZED = frozenset(
+    {b"content-length", b"etag", b"last-modified", b"cache-control", b"accept-ranges", b"vary"}
+)
+
+
+def _personalized_headers(
+    headers: list[tuple[bytes, bytes]], length: int
+) -> list[tuple[bytes, bytes]]:
+    """The origin's response headers, fitted to a body the edge personalized."""
+    out = [(k, v) for k, v in headers if k not in _NOT_FOR_PERSONALIZED]
+    vary = [v for k, v in headers if k == b"vary"]
+    out.append((b"content-length", str(length).encode()))
+    out.append((b"cache-control", b"private, no-cache"))
+    value = b", ".join(vary)
+    if b"cookie" not in value.lower():
+        value = value + b", Cookie" if value else b"Cookie"
+    out.append((b"vary", value))
+    return out
 
 
 async def _request_body(receive: Any) -> AsyncIterator[bytes]:

@@ -200,11 +200,12 @@ class Verifier:
 
 def splice(data: bytes, edits: Sequence[tuple[int, int, bytes]]) -> bytes:
     """Replace ``data[start:end]`` by each replacement; edits sorted and not overlapping."""
-    parts: list[bytes] = []
+    view = memoryview(data)  # slices of a view are not copies: the page is copied once
+    parts: list[bytes | memoryview] = []
     pos = 0
     for start, end, new in edits:
-        parts.append(data[pos:start])
+        parts.append(view[pos:start])
         parts.append(new)
         pos = end
-    parts.append(data[pos:])
+    parts.append(view[pos:])
     return b"".join(parts)
