@@ -10,7 +10,8 @@ identical, so nothing of one visitor can reach another. The kept values are read
 
 Parts that change on every page (``VOLATILE``) are not kept whole; the items of a list part
 are kept one by one instead (a new page view shifts the list, the older items stay the same).
-Both caches are bounded by the bytes they hold and forget the least recently used first.
+Both caches are bounded by the bytes they hold; the part cache forgets the least recently
+used part first, the item cache the oldest item.
 """
 
 from __future__ import annotations
@@ -98,17 +99,13 @@ class PartCache:
 
     def item(self, blob: Any) -> Any:
         """One stored msgpack value, read-only (None if broken); remembered by its bytes."""
-        if not isinstance(blob, bytes) or len(blob) > MAX_ITEM:
-            return unpack_frozen(blob)
-        entries = self._items.entries
         try:
-            value = entries[blob]
-        except KeyError:
+            return self._items.entries[blob]  # first in, first out: no reordering on a hit
+        except (KeyError, TypeError):
             value = unpack_frozen(blob)
-            self._items.put(blob, len(blob), value)
+            if isinstance(blob, bytes) and len(blob) <= MAX_ITEM:
+                self._items.put(blob, len(blob), value)
             return value
-        entries.move_to_end(blob)
-        return value
 
 
 def _reply(blob: bytes) -> Any:

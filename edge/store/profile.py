@@ -16,12 +16,13 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import msgpack
 
 from edge.store.frozen import EMPTY_DICT, EMPTY_LIST, FrozenDict, FrozenList, thaw, unpack_frozen
 
+_T = TypeVar("_T")
 VISIT_IDLE_MS = 30 * 60 * 1000  # a new visit starts after 30 minutes without activity
 PLACEMENT_ACTIONS = ("seen", "click", "close")
 
@@ -46,6 +47,10 @@ def text(value: Any) -> str:
 
 def _s(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else _s(value)
 
 
 def _num(value: Any, default: float = 0) -> float:
@@ -206,27 +211,29 @@ class Profile:
         """Build a profile from parsed parts (``parse_part``), keyed by part name."""
         now_ms = int(time.time() * 1000) if now_ms is None else now_ms
         scalars: Scalars = parts.get("p") or _NO_SCALARS
-        text = scalars.text
-        visit_no = _int(text.get("visit_no"))
-        last_seen = _int(text.get("last_seen"))
+        p = scalars.fields
+        visit_no = _int(p.get(b"visit_no"))
+        last_seen = _int(p.get(b"last_seen"))
         active = visit_no > 0 and now_ms - last_seen <= VISIT_IDLE_MS
-        visit = Visit(visit_no, _int(text.get("visit_start")), last_seen,
-                      _int(text.get("pv_visit")) if active else 0,
-                      _int(text.get("tos_visit")) if active else 0, active)
+        visit = _new(Visit, number=visit_no, start=_int(p.get(b"visit_start")),
+                     last_seen=last_seen, page_views=_int(p.get(b"pv_visit")) if active else 0,
+                     time_on_site_ms=_int(p.get(b"tos_visit")) if active else 0, active=active)
         categories, attr_values = parts.get("agg") or _NO_AGG
-        return cls(
+        return _new(
+            cls,
             id=pid,
-            stable_id=text.get("stable") or pid,
-            contact_id=text.get("contact") or None,
-            email=text.get("email") or None,
-            created=_int(text.get("created")),
+            stable_id=_text(p.get(b"stable")) or pid,
+            contact_id=_text(p.get(b"contact")) or None,
+            email=_text(p.get(b"email")) or None,
+            created=_int(p.get(b"created")),
             attributes=parts.get("attrs", EMPTY_DICT),
             consents=parts.get("consents", EMPTY_DICT),
             preferences=parts.get("prefs", EMPTY_DICT),
             facts=parts.get("facts", EMPTY_DICT),
             advisor=scalars.advisor,
-            loyalty=Loyalty(_num(text.get("points")), text.get("tier", ""),
-                            text.get("next_tier", ""), _num(text.get("points_to_next"))),
+            loyalty=_new(Loyalty, points=_num(p.get(b"points")), tier=_text(p.get(b"tier")),
+                         next_tier=_text(p.get(b"next_tier")),
+                         points_to_next=_num(p.get(b"points_to_next"))),
             page_views=parts.get("views", EMPTY_LIST),
             product_views=parts.get("pviews", EMPTY_LIST),
             cart=parts.get("cart", EMPTY_LIST),
@@ -239,12 +246,20 @@ class Profile:
                                   visit_no if active else -1),
             experiments=parts.get("exp", EMPTY_DICT),
             visit=visit,
-            visits=_int(text.get("visits")),
-            page_views_total=_int(text.get("pv_total")),
-            time_on_site_ms=_int(text.get("tos_ms")),
+            visits=_int(p.get(b"visits")),
+            page_views_total=_int(p.get(b"pv_total")),
+            time_on_site_ms=_int(p.get(b"tos_ms")),
             categories=categories,
             attribute_values=attr_values,
         )
+
+
+def _new(cls: type[_T], **values: Any) -> _T:
+    # A frozen dataclass's __init__ sets each field through object.__setattr__: ten times the
+    # cost of filling the instance's __dict__ at once. Callers pass every field (tested).
+    obj = object.__new__(cls)
+    obj.__dict__.update(values)
+    return obj
 
 
 # --- parsing one part ---------------------------------------------------------------------
@@ -262,15 +277,15 @@ Unpack = Callable[[Any], Any]  # a stored msgpack value -> read-only value, or N
 
 
 class Scalars(NamedTuple):
-    """The ``p`` hash: its fields as text (all but the advisor), and the advisor."""
+    """The ``p`` hash: its fields as stored (all but the advisor), and the advisor."""
 
-    text: Mapping[str, str]
+    fields: Mapping[bytes, Any]  # as Redis answers: decoded only where a Profile needs text
     advisor: Advisor | None
 
 
 _NO_SCALARS = Scalars(EMPTY_DICT, None)
 _NO_AGG: tuple[dict[str, float], dict[str, dict[str, float]]] = (EMPTY_DICT, EMPTY_DICT)
-_ADVISOR_FIELDS = tuple(f.name for f in dataclasses.fields(Advisor))
+_NO_ADVISOR = FrozenDict(dataclasses.asdict(Advisor()))
 
 
 def parse_part(part: str, reply: Any, item: Unpack = unpack_frozen) -> Any:
@@ -282,9 +297,9 @@ def parse_part(part: str, reply: Any, item: Unpack = unpack_frozen) -> Any:
         return _items(reply, item)
     if part == "likes":
         return FrozenList(_s(m) for m in reply or ())
-    fields = _hash(reply)
     if part == "p":
-        return _scalars(fields, item)
+        return _scalars(reply, item)
+    fields = _hash(reply)
     if part in ("attrs", "prefs", "facts", "inbox"):
         return _unpacked(fields, item)
     if part == "consents":
@@ -304,17 +319,19 @@ def parse_part(part: str, reply: Any, item: Unpack = unpack_frozen) -> Any:
     return FrozenDict(fields)  # place (read per load by ``placements``), clk
 
 
-def _scalars(fields: dict[str, Any], item: Unpack) -> Scalars:
-    advisor_blob = fields.pop("advisor", None)
-    try:
-        text = FrozenDict({k: v.decode("utf-8", "replace") for k, v in fields.items()})
-    except AttributeError:  # not all bytes (only from a hand-built reply)
-        text = FrozenDict({k: _s(v) for k, v in fields.items()})
-    advisor_raw = _dict(item(advisor_blob))
+def _scalars(reply: Any, item: Unpack) -> Scalars:
+    if isinstance(reply, list):  # HGETALL's flat [field, value, ...]
+        fields = dict(zip(reply[0::2], reply[1::2], strict=False))
+    elif isinstance(reply, dict):
+        fields = {k if isinstance(k, bytes) else str(k).encode(): v for k, v in reply.items()}
+    else:
+        fields = {}
+    advisor_raw = _dict(item(fields.pop(b"advisor", None)))
     advisor = None
     if advisor_raw:
-        advisor = Advisor(**{k: str(v) for k, v in advisor_raw.items() if k in _ADVISOR_FIELDS})
-    return Scalars(text, advisor)
+        given = {k: str(v) for k, v in advisor_raw.items() if k in _NO_ADVISOR}
+        advisor = _new(Advisor, **{**_NO_ADVISOR, **given})
+    return Scalars(FrozenDict(fields), advisor)
 
 
 def _aggregates(fields: dict[str, Any]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:

@@ -11,14 +11,15 @@ Writes go through
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from edge.errors import StoreError
-from edge.store import keys
+from edge.store import keys, rawcall
 from edge.store.lua import LOAD
 from edge.store.partcache import PartCache
 from edge.store.profile import LIST_PARTS, ZSET_PARTS, Profile, pack, text
@@ -36,9 +37,12 @@ def load_spec(recent: Mapping[str, int] | None = None) -> str:
     return ",".join(f"{p}:{_KIND[p]}:{max(-1, int(limits.get(p, -1)))}" for p in LOAD_PARTS)
 
 
+_PROFILE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def is_profile_id(value: str) -> bool:
     """Profile ids are what the edge mints (URL-safe, short); anything else is refused."""
-    return 0 < len(value) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_") for c in value)
+    return _PROFILE_ID.fullmatch(value) is not None
 
 
 class Store:
@@ -50,7 +54,10 @@ class Store:
         self.redis = redis
         self.settings = settings
         self._load = redis.register_script(LOAD)
-        self._specs: dict[tuple[tuple[str, int], ...], str] = {}
+        # by the limits a caller passes: the script's part list, and the EVALSHA command
+        # around the profile's key (packed once; see edge.store.rawcall)
+        self._specs: dict[tuple[tuple[str, int], ...], tuple[str, bytes, bytes]] = {}
+        self._raw = rawcall.supported(redis)
         # parsed parts, shared by this store's loads (read-only; keyed by their exact bytes)
         self.parts = PartCache()
         # event batches and page views; None without settings (limits and expiry come from them)
@@ -89,19 +96,33 @@ class Store:
         if not is_profile_id(profile_id):
             return Profile(id=profile_id, stable_id=profile_id)
         limits = tuple(recent.items()) if recent else ()
-        spec = self._specs.get(limits)
-        if spec is None:
-            spec = self._specs[limits] = load_spec(recent)
+        call = self._specs.get(limits)
+        if call is None:
+            call = self._specs[limits] = self._script_call(recent)
             if len(self._specs) > 64:  # callers pass a few fixed limits; never grow unbounded
                 self._specs.clear()
+        spec, head, tail = call
+        key = keys.profile_key(profile_id, LOAD_PARTS[0])
         try:
-            blobs = await self._load(keys=[keys.profile_key(profile_id, LOAD_PARTS[0])],
-                                     args=[spec])
+            if self._raw:
+                try:
+                    blobs = await rawcall.call(self.redis,
+                                               head + rawcall.bulk(key.encode()) + tail)
+                except NoScriptError:  # a new or flushed server: the client path loads it
+                    blobs = await self._load(keys=[key], args=[spec])
+            else:
+                blobs = await self._load(keys=[key], args=[spec])
         except RedisError as exc:
             raise StoreError(f"could not load profile {profile_id}: {exc}") from exc
         if not isinstance(blobs, list) or len(blobs) != len(LOAD_PARTS):
             raise StoreError(f"could not load profile {profile_id}: unexpected reply")
         return Profile.from_parts(profile_id, self.parts.parse(LOAD_PARTS, blobs))
+
+    def _script_call(self, recent: Mapping[str, int] | None) -> tuple[str, bytes, bytes]:
+        # EVALSHA sha 1 <key> <spec>: everything but the key is the same for every profile
+        spec = load_spec(recent)
+        head = b"*5\r\n" + b"".join(map(rawcall.bulk, (b"EVALSHA", self._load.sha.encode(), b"1")))
+        return spec, head, rawcall.bulk(spec.encode())
 
     def clear_cache(self) -> None:
         """Forget every remembered parse (the next loads parse every part)."""
