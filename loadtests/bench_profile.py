@@ -12,7 +12,8 @@ rich            the same profile loaded again and again (nothing changed in betw
 rich+pageview   a page view is recorded between two loads (not timed), as on a real visit
 rich-cold       every load with an empty parse cache: what the first page of a visitor costs
 empty           an id with no profile
-redis-py        the floor: one EVALSHA of a script that returns an empty string, and a PING
+redis-py        the floor: one EVALSHA of a script that returns an empty string, and a PING,
+                through the client, and the same EVALSHA pre-packed on a pooled connection
 
 Prints µs CPU per call (best of ``--rounds`` interleaved rounds) and the rich/empty ratios.
 """
@@ -66,6 +67,7 @@ async def run(loads: int, rounds: int) -> None:
     from edge.settings import Settings
     from edge.store import keys
     from edge.store.identity import Visitor
+    from edge.store.profile import text
     from edge.store.server import start_redis
     from edge.store.store import Store
     from loadtests.servers import prepare_full
@@ -73,12 +75,13 @@ async def run(loads: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         handle = start_redis("", data_dir)
         try:
+            assert handle.embedded is not None
             handle.embedded.config_set("appendfsync", "no")  # writes are not what is measured
             settings = Settings(data_dir=data_dir, redis_url=handle.url,
                                 shop_secret=DEMO_SHOP_SECRET)
             await prepare_full(handle, settings)
             redis = handle.client(timeout=5)
-            pid = (await redis.get(keys.contact_key(contacts()[0]["contact_id"]))).decode()
+            pid = text(await redis.get(keys.contact_key(contacts()[0]["contact_id"])))
             store = Store(redis, settings)
             assert store.events is not None
             visitor = Visitor(id=pid, visitor_id=pid, known=True)
@@ -110,14 +113,23 @@ async def run(loads: int, rounds: int) -> None:
 
             clear = getattr(store, "clear_cache", None)
             empty_sha = await redis.script_load("return ''")
-            results = await _best({
+            cases: dict[str, Callable[[], Awaitable[float]]] = {
                 "rich": lambda: _cpu_us(load(pid), loads),
                 "rich+pageview": lambda: _cpu_us(load(pid), loads // 4, between=page_view),
                 "rich-cold": lambda: _cpu_us(load(pid), loads // 4, before=clear),
                 "empty": lambda: _cpu_us(load("nobody-here"), loads),
                 "redis-py evalsha": lambda: _cpu_us(lambda: redis.evalsha(empty_sha, 0), loads),
                 "redis-py ping": lambda: _cpu_us(redis.ping, loads),
-            }, rounds)
+            }
+            try:  # the pre-packed call on a pooled connection (the profile load's path)
+                from edge.store import rawcall
+
+                packed = rawcall.pack(b"EVALSHA", empty_sha.encode(), b"0")
+                cases["pooled raw evalsha"] = lambda: _cpu_us(
+                    lambda: rawcall.call(redis, packed), loads)
+            except ImportError:
+                pass
+            results = await _best(cases, rounds)
             if clear is None:
                 print("(no parse cache in this version: rich-cold is the same path as rich)")
             for name, us in results.items():

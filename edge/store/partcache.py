@@ -23,7 +23,7 @@ from typing import Any
 import msgpack
 
 from edge.store.frozen import unpack_frozen
-from edge.store.profile import parse_part
+from edge.store.profile import Advisor, parse_advisor, parse_part
 
 VOLATILE = frozenset({"p", "views"})
 NOT_READ = frozenset({"clk"})  # loaded (it is part of the profile) but not in a Profile
@@ -85,12 +85,12 @@ class PartCache:
                 out[name] = parsed
                 continue
             if name in VOLATILE:
-                out[name] = parse_part(name, _reply(blob), self.item)
+                out[name] = parse_part(name, _reply(blob), self.item, self.advisor)
                 continue
             key = (name, blob)
             parsed = entries.get(key)
             if parsed is None:
-                parsed = parse_part(name, _reply(blob), self.item)
+                parsed = parse_part(name, _reply(blob), self.item, self.advisor)
                 self._parts.put(key, len(blob), parsed)
             else:
                 entries.move_to_end(key)
@@ -105,6 +105,18 @@ class PartCache:
             value = unpack_frozen(blob)
             if isinstance(blob, bytes) and len(blob) <= MAX_ITEM:
                 self._items.put(blob, len(blob), value)
+            return value
+
+
+    def advisor(self, blob: Any) -> Advisor | None:
+        """The advisor stored in ``p`` (which changes on every page; the advisor seldom)."""
+        key = ("advisor", blob)
+        try:
+            return self._items.entries[key]
+        except (KeyError, TypeError):
+            value = parse_advisor(blob, self.item)
+            if isinstance(blob, bytes) and len(blob) <= MAX_ITEM:
+                self._items.put(key, len(blob), value)
             return value
 
 

@@ -242,8 +242,8 @@ class Profile:
             forms=parts.get("forms", EMPTY_LIST),
             custom_events=parts.get("events", EMPTY_LIST),
             inbox=parts.get("inbox", EMPTY_DICT),
-            placements=placements(parts.get("place", EMPTY_DICT), now_ms,
-                                  visit_no if active else -1),
+            placements=(parts.get("place") or _NO_PLACEMENTS).at(now_ms,
+                                                                  visit_no if active else -1),
             experiments=parts.get("exp", EMPTY_DICT),
             visit=visit,
             visits=_int(p.get(b"visits")),
@@ -288,17 +288,19 @@ _NO_AGG: tuple[dict[str, float], dict[str, dict[str, float]]] = (EMPTY_DICT, EMP
 _NO_ADVISOR = FrozenDict(dataclasses.asdict(Advisor()))
 
 
-def parse_part(part: str, reply: Any, item: Unpack = unpack_frozen) -> Any:
+def parse_part(part: str, reply: Any, item: Unpack = unpack_frozen,
+               advisor: Callable[[Any], Advisor | None] | None = None) -> Any:
     """One part's reply as the values a Profile holds: read-only, broken values left out.
 
     ``reply`` is a hash as a dict (or a flat [field, value, ...] list), a list or sorted set as
-    a list of bytes. ``item`` unpacks one stored msgpack value (a caller may remember those)."""
+    a list of bytes. ``item`` unpacks one stored msgpack value and ``advisor`` reads the stored
+    advisor (``parse_advisor`` with ``item``); a caller may remember what they return."""
     if part in LIST_PARTS:
         return _items(reply, item)
     if part == "likes":
         return FrozenList(_s(m) for m in reply or ())
     if part == "p":
-        return _scalars(reply, item)
+        return _scalars(reply, advisor or (lambda blob: parse_advisor(blob, item)))
     fields = _hash(reply)
     if part in ("attrs", "prefs", "facts", "inbox"):
         return _unpacked(fields, item)
@@ -316,22 +318,28 @@ def parse_part(part: str, reply: Any, item: Unpack = unpack_frozen) -> Any:
         return FrozenList(FrozenDict(line) for line in sorted(lines, key=_newest_first))
     if part == "agg":
         return _aggregates(fields)
-    return FrozenDict(fields)  # place (read per load by ``placements``), clk
+    if part == "place":
+        return PlacementCounts(fields)
+    return FrozenDict(fields)  # clk
 
 
-def _scalars(reply: Any, item: Unpack) -> Scalars:
+def _scalars(reply: Any, advisor: Callable[[Any], Advisor | None]) -> Scalars:
     if isinstance(reply, list):  # HGETALL's flat [field, value, ...]
         fields = dict(zip(reply[0::2], reply[1::2], strict=False))
     elif isinstance(reply, dict):
         fields = {k if isinstance(k, bytes) else str(k).encode(): v for k, v in reply.items()}
     else:
         fields = {}
-    advisor_raw = _dict(item(fields.pop(b"advisor", None)))
-    advisor = None
-    if advisor_raw:
-        given = {k: str(v) for k, v in advisor_raw.items() if k in _NO_ADVISOR}
-        advisor = _new(Advisor, **{**_NO_ADVISOR, **given})
-    return Scalars(FrozenDict(fields), advisor)
+    return Scalars(FrozenDict(fields), advisor(fields.pop(b"advisor", None)))
+
+
+def parse_advisor(blob: Any, item: Unpack = unpack_frozen) -> Advisor | None:
+    """The advisor stored in the ``p`` hash (msgpack); None without one or if it is broken."""
+    found = _dict(item(blob))
+    if not found:
+        return None
+    given = {k: str(v) for k, v in found.items() if k in _NO_ADVISOR}
+    return _new(Advisor, **{**_NO_ADVISOR, **given})
 
 
 def _aggregates(fields: dict[str, Any]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
@@ -377,26 +385,48 @@ def _items(values: Any, item: Unpack) -> FrozenList:
     return FrozenList([v for v in parsed if isinstance(v, dict)])
 
 
-def placements(fields: Mapping[str, Any], now_ms: int, visit_no: int
-               ) -> dict[str, PlacementHistory]:
-    """Placement history from the ``place`` hash; today's and this visit's counts depend on
-    the time and the visit number (-1 when no visit is active)."""
-    if not fields:
-        return {}
-    today = str(now_ms // 86_400_000)
-    found: dict[str, dict[str, ActionCounts]] = {}
-    for name, value in fields.items():
-        placement, _, action = name.rpartition("|")
-        if action not in PLACEMENT_ACTIONS or not placement:
-            continue
-        base = f"{placement}|{action}"
-        counts = ActionCounts(
-            lifetime=_int(value),
-            today=(_int(fields.get(base + "|d"))
-                   if _s(fields.get(base + "|dk", b"")) == today else 0),
-            this_visit=(_int(fields.get(base + "|v"))
-                        if _s(fields.get(base + "|vn", b"")) == str(visit_no) else 0),
-            last_ts=_int(fields.get(base + "|t")),
-        )
-        found.setdefault(placement, {})[action] = counts
-    return {name: PlacementHistory(**actions) for name, actions in found.items()}
+class PlacementCounts:
+    """The ``place`` hash, parsed once: per placement and action, the stored counters. Today's
+    and this visit's counts depend on the time and the visit number: ``at`` picks them, and
+    remembers its last answer (pages of one visit ask the same)."""
+
+    __slots__ = ("_counters", "_last")
+
+    def __init__(self, fields: Mapping[str, Any]):
+        # (placement, action, lifetime, day count, day, visit count, visit number, last ts)
+        counters = []
+        for name, value in fields.items():
+            placement, _, action = name.rpartition("|")
+            if action not in PLACEMENT_ACTIONS or not placement:
+                continue
+            base = f"{placement}|{action}"
+            counters.append((placement, action, _int(value), _int(fields.get(base + "|d")),
+                             _s(fields.get(base + "|dk", b"")), _int(fields.get(base + "|v")),
+                             _s(fields.get(base + "|vn", b"")), _int(fields.get(base + "|t"))))
+        self._counters = tuple(counters)
+        self._last: tuple[tuple[str, str], dict[str, PlacementHistory]] | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PlacementCounts) and other._counters == self._counters
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def at(self, now_ms: int, visit_no: int) -> dict[str, PlacementHistory]:
+        """Placement history at ``now_ms`` in visit ``visit_no`` (-1: no visit is active)."""
+        when = (str(now_ms // 86_400_000), str(visit_no))
+        last = self._last
+        if last is not None and last[0] == when:
+            return last[1]
+        today, visit = when
+        found: dict[str, dict[str, ActionCounts]] = {}
+        for placement, action, lifetime, d, dk, v, vn, ts in self._counters:
+            found.setdefault(placement, {})[action] = _new(
+                ActionCounts, lifetime=lifetime, today=d if dk == today else 0,
+                this_visit=v if vn == visit else 0, last_ts=ts)
+        history = FrozenDict({name: PlacementHistory(**actions) for name, actions in found.items()})
+        self._last = (when, history)  # a shared parse: the answer is read-only too
+        return history
+
+
+_NO_PLACEMENTS = PlacementCounts({})
+

@@ -217,3 +217,43 @@ def _visitor(pid: str) -> Any:
     from edge.store.identity import Visitor
 
     return Visitor(id=pid, visitor_id=pid)
+
+
+def test_placement_counts_follow_the_day_and_the_visit() -> None:
+    now = 1_800_000_000_000
+    day = str(now // 86_400_000).encode()
+    place = {b"hero|seen": b"5", b"hero|seen|d": b"2", b"hero|seen|dk": day,
+             b"hero|seen|v": b"1", b"hero|seen|vn": b"3", b"hero|seen|t": b"7",
+             b"hero|click": b"1", b"side|close": b"x"}
+    p = {b"visit_no": b"3", b"last_seen": str(now - 1000).encode()}
+    profile = Profile.from_raw("v1", {"place": place, "p": p}, now_ms=now)
+    seen = profile.placements["hero"].seen
+    assert (seen.lifetime, seen.today, seen.this_visit, seen.last_ts) == (5, 2, 1, 7)
+    assert profile.placements["hero"].click.lifetime == 1
+    assert profile.placements["side"].close.lifetime == 0
+    tomorrow = Profile.from_raw("v1", {"place": place, "p": p}, now_ms=now + 86_400_000)
+    assert tomorrow.placements["hero"].seen.today == 0  # and the visit lapsed
+    assert tomorrow.placements["hero"].seen.this_visit == 0
+    counts = parse_part("place", place)
+    assert counts.at(now, 3) is counts.at(now, 3)  # the same question, the same answer
+    assert counts.at(now, 4)["hero"].seen.this_visit == 0 and counts.at(now, 3)
+    assert counts == parse_part("place", dict(place))
+
+
+async def test_a_placement_seen_on_this_page_counts_today_and_this_visit(store: Store) -> None:
+    await add_events(store, "v1", {"type": "page_view", "url": "https://s.test/"})
+    before = await store.load("v1", PAGE)
+    await add_events(store, "v1", {"type": "impression", "placement": "hero"})
+    seen = (await store.load("v1", PAGE)).placements["hero"].seen
+    assert before.placements == {} and (seen.lifetime, seen.today, seen.this_visit) == (1, 1, 1)
+
+
+async def test_the_advisor_is_read_with_the_profile(store: Store, redis: Any) -> None:
+    advisor = {"name": "Anna", "role": "Doradczyni", "phone": "+48 1", "extra": "ignored"}
+    await redis.hset(keys.profile_key("v1", "p"), mapping={
+        "contact": "c-1", "advisor": msgpack.packb(advisor)})
+    first = await store.load("v1", PAGE)
+    assert first.advisor is not None and first.advisor.name == "Anna"
+    assert first.advisor.email == "" and first.known
+    await redis.hset(keys.profile_key("v1", "p"), "advisor", msgpack.packb({"name": "Ola"}))
+    assert (await store.load("v1", PAGE)).advisor.name == "Ola"  # type: ignore[union-attr]
