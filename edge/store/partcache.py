@@ -27,38 +27,41 @@ from edge.store.profile import Advisor, parse_advisor, parse_part
 
 VOLATILE = frozenset({"p", "views"})
 NOT_READ = frozenset({"clk"})  # loaded (it is part of the profile) but not in a Profile
-PART_BUDGET = 16 * 1024 * 1024  # bytes of stored data whose parse is kept
-ITEM_BUDGET = 4 * 1024 * 1024
+# Memory for kept parses, estimated per entry as its stored bytes (the key) plus three times
+# that for the parsed objects (measured: dicts of a few short fields) plus a fixed overhead.
+PART_BUDGET = 24 * 1024 * 1024
+ITEM_BUDGET = 8 * 1024 * 1024
 MAX_ITEM = 16 * 1024  # bigger single values are parsed each time
-_OVERHEAD = 200  # rough cost of one entry besides its key bytes
+_OVERHEAD = 200
 _EMPTY = b"\x90"  # what the script sends for a missing key: an empty msgpack array
 
 
 class _Lru:
-    """Values keyed by bytes, bounded by the total size of the keys."""
+    """Values keyed by stored bytes (or a (name, bytes) pair), bounded by an estimate of the
+    memory they take; the oldest entry goes first."""
 
     def __init__(self, budget: int):
         self.budget = budget
         self.size = 0
         self.entries: OrderedDict[Any, Any] = OrderedDict()
 
-    def put(self, key: Any, size: int, value: Any) -> None:
+    def put(self, key: Any, value: Any) -> None:
         entries = self.entries
         if key in entries:
             return
         entries[key] = value
-        self.size += size + _OVERHEAD
+        self.size += _cost(key)
         while self.size > self.budget and entries:
             old, _ = entries.popitem(last=False)
-            self.size -= _size(old) + _OVERHEAD
+            self.size -= _cost(old)
 
     def clear(self) -> None:
         self.entries.clear()
         self.size = 0
 
 
-def _size(key: Any) -> int:
-    return len(key[1]) if isinstance(key, tuple) else len(key)
+def _cost(key: Any) -> int:
+    return 4 * len(key[1] if isinstance(key, tuple) else key) + _OVERHEAD
 
 
 class PartCache:
@@ -91,7 +94,7 @@ class PartCache:
             parsed = entries.get(key)
             if parsed is None:
                 parsed = parse_part(name, _reply(blob), self.item, self.advisor)
-                self._parts.put(key, len(blob), parsed)
+                self._parts.put(key, parsed)
             else:
                 entries.move_to_end(key)
             out[name] = parsed
@@ -104,7 +107,7 @@ class PartCache:
         except (KeyError, TypeError):
             value = unpack_frozen(blob)
             if isinstance(blob, bytes) and len(blob) <= MAX_ITEM:
-                self._items.put(blob, len(blob), value)
+                self._items.put(blob, value)
             return value
 
 
@@ -116,7 +119,7 @@ class PartCache:
         except (KeyError, TypeError):
             value = parse_advisor(blob, self.item)
             if isinstance(blob, bytes) and len(blob) <= MAX_ITEM:
-                self._items.put(key, len(blob), value)
+                self._items.put(key, value)
             return value
 
 
