@@ -10,8 +10,8 @@ identical, so nothing of one visitor can reach another. The kept values are read
 
 Parts that change on every page (``VOLATILE``) are not kept whole; the items of a list part
 are kept one by one instead (a new page view shifts the list, the older items stay the same).
-Both caches are bounded by the bytes they hold; the part cache forgets the least recently
-used part first, the item cache the oldest item.
+Both caches are bounded by an estimate of the memory they take; the part cache forgets the
+least recently used part first, the item cache the oldest item.
 """
 
 from __future__ import annotations
