@@ -22,6 +22,7 @@ from typing import Any
 
 from edge.api.embed import script_tag
 from edge.contexts import page_info, rules_context, visitor_info
+from edge.errors import StoreError
 from edge.page import Fills, NullSession, Page, RequestHead, Session
 from edge.results import load_experiment_counters
 from edge.store import keys
@@ -30,6 +31,7 @@ from edge.store.events import EventWriter
 from edge.store.identity import Identity, Visitor
 from edge.store.profile import Profile, text
 from edge.store.recs import decay_weight
+from edge.store.signing import SignedVisitor
 from edge.store.store import Store
 from edge.store.writeback import WriteBehind
 from rules import Decision, RuleSet, RuleStore, decide
@@ -42,8 +44,9 @@ from widgets.registry import default_widgets, render_placement
 log = logging.getLogger("edge.personalize")
 
 # What a page needs of a profile's histories: the recent past. Purchases stay whole (rules
-# sum them over days), the page-view log is only for export.
-PAGE_LOAD_LIMITS = {"views": 10, "pviews": 40, "forms": 10, "events": 20}
+# sum them over days); the page-view log, forms and custom events are for export and the
+# events API, never read on a page (visit counters live in the profile hash).
+PAGE_LOAD_LIMITS = {"views": 0, "pviews": 40, "forms": 0, "events": 0}
 REFRESH_EVERY_S = 5.0
 SIGNALS_EVERY_S = 30.0
 RELATED_PER_SKU = 12
@@ -186,9 +189,41 @@ class EdgePersonalizer:
 
     # --- per request -------------------------------------------------------------------
     async def begin(self, request: RequestHead) -> Session:
+        signed = self.identity.signed_cookie(request)
+        if signed is not None and self.store.loads_pages:
+            session = await self._returning(request, signed)
+            if session is not None:
+                return session
+        return await self._identify(request, signed.visitor_id if signed else None)
+
+    async def _returning(self, request: RequestHead, signed: SignedVisitor) -> Session | None:
+        """A returning visitor's page in one round trip: the profile under the cookie's id,
+        read with what identification needs (is the id an alias? whose is the fingerprint?).
+        None when identification must run in full (a merged id, a login to link, an error)."""
+        identity = self.identity
+        fp = identity.page_fingerprint(request)
+        try:
+            loaded = await self.store.load_page(signed.visitor_id, PAGE_LOAD_LIMITS, fp)
+        except StoreError as exc:
+            # Redis did not answer: as when identification fails, the page goes out as the
+            # shop made it, and Redis is not asked again for this request.
+            log.debug("page load for a returning visitor failed: %r", exc)
+            return PASS_THROUGH
+        if loaded.alias is not None:
+            return None
+        profile = loaded.profile
+        visitor = identity.returning(request, signed, profile.contact_id)
+        if visitor is None:
+            return None
+        if identity.fingerprint_taken(visitor.id, fp, loaded.fingerprint_owner):
+            self.spawn(identity.mark_ambiguous(fp))
+        done: asyncio.Future[Profile] = asyncio.get_running_loop().create_future()
+        done.set_result(profile)
+        return EdgeSession(self, request, visitor, done)
+
+    async def _identify(self, request: RequestHead, guess: str | None) -> Session:
         # A valid cookie names the profile almost always (unless it was merged into another):
         # start loading it now, alongside identification, so both take one round trip's time.
-        guess = self.identity.read_cookie(request.cookie(self.settings.cookie_name))
         early = asyncio.ensure_future(self.store.load(guess, PAGE_LOAD_LIMITS)) if guess else None
         if early is not None:
             early.add_done_callback(_quiet)

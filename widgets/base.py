@@ -173,7 +173,7 @@ def frozen(value: Any) -> Any:
         return (kind, value)
     if isinstance(value, Mapping):
         return (Mapping, tuple([(frozen(k), frozen(v)) for k, v in value.items()]))
-    if kind is list or kind is tuple:
+    if isinstance(value, (list, tuple)):  # incl. a profile's read-only lists
         for v in value:
             if type(v) is not str:
                 return (kind, tuple([frozen(v) for v in value]))

@@ -82,8 +82,8 @@ Measured on the 42 real pages over 50 KB (mean 293 KB, with about ten slots each
 shared 2-core machine while it was busy, where one Lexbor parse of a 100 KB page took 4.6 ms:
 ``has_marker`` 0.07 ms per 100 KB; an uncached plan (median per 100 KB) 7.3 ms with
 verification, 5.5 ms without, 5.2 ms for a page with no slot (body end only), i.e. about 1.6
-Lexbor parses; a cached plan, or a page already seen without a marker, 0.01 ms (XXH3 of the body); ``render`` 0.01 ms. A page whose probes
-fail costs one more parse per halving step.
+Lexbor parses; a cached plan, or a page already seen without a marker, 0.01 ms (XXH3 of the
+body); ``render`` 0.01 ms. A page whose probes fail costs one more parse per halving step.
 
 Encodings: all of this works on bytes, as markup is ASCII in every ASCII-compatible charset
 (UTF-8, windows-125x, ISO-8859-x, …). UTF-16/32 pages and pages over 4 MB

@@ -51,7 +51,7 @@ def key_attr(i: int) -> bytes:
 def parse(data: bytes, encoding: str | None) -> LexborHTMLParser:
     # Lexbor reads bytes as UTF-8; pages in another charset are decoded first so that the
     # facts and title come out right (the tree's structure is the same either way).
-    if encoding not in (None, "utf-8", "ascii"):
+    if encoding is not None and encoding not in ("utf-8", "ascii"):
         return LexborHTMLParser(data.decode(encoding, "replace"), scripting=True)
     return LexborHTMLParser(data, scripting=True)
 

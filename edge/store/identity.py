@@ -31,6 +31,7 @@ from edge.store.lua import LINK
 from edge.store.profile import VISIT_IDLE_MS, text
 from edge.store.signing import (
     LoginClaims,
+    SignedVisitor,
     new_visitor_id,
     read_login_token,
     read_visitor_cookie,
@@ -125,11 +126,7 @@ class Identity:
     # --- the entry point -----------------------------------------------------------------
     async def identify(self, request: RequestHead) -> Visitor:
         """The visitor behind a request. Never raises."""
-        try:
-            signed = read_visitor_cookie(request.cookie(self.settings.cookie_name),
-                                         self._secrets, self.settings.cookie_max_age)
-        except Exception:
-            signed = None
+        signed = self.signed_cookie(request)
         try:
             return await self._identify(request, signed)
         except Exception:
@@ -162,26 +159,66 @@ class Identity:
 
         if vid:
             pid = alias.decode() if alias else vid
-            visitor = Visitor(id=pid, visitor_id=vid, via="cookie")
             if alias:
                 contact = await self.redis.hget(keys.profile_key(pid, "p"), "contact")
-                # The cookie's id was merged into this profile: name the profile itself in the
-                # cookie from now on, so later requests need no alias hop.
-                visitor.visitor_id = pid
-                visitor.cookie_header = self.cookie_header(pid, now)
-            visitor.known = bool(contact)
-            visitor.contact_id = contact.decode() if contact else None
-            if now - signed.issued_at > REFRESH_AFTER or not signed.current:
-                visitor.cookie_header = self.cookie_header(visitor.visitor_id, now)
-            if fp and fp_pid and fp_pid not in (pid.encode(), AMBIGUOUS):
-                # two live profiles share this fingerprint: never re-link by it again
-                await self.redis.set(keys.fingerprint_key(fp), AMBIGUOUS, ex=self._ttl)
+            visitor = self._returning(signed, pid, text(contact) if contact else None, now)
+            if self.fingerprint_taken(pid, fp, fp_pid):
+                await self.mark_ambiguous(fp)
         else:
             visitor = await self._without_cookie(fp, fp_pid)
         if claims and (not visitor.known
                        or visitor.contact_id != (claims.contact_id or claims.email)):
             await self._login(visitor, claims)
         return visitor
+
+    def _returning(self, signed: SignedVisitor, pid: str, contact: str | None,
+                   now: float) -> Visitor:
+        """The visitor behind a valid cookie whose id stands for profile ``pid``."""
+        visitor = Visitor(id=pid, visitor_id=signed.visitor_id, via="cookie",
+                          known=bool(contact), contact_id=contact or None)
+        if pid != signed.visitor_id:
+            # The cookie's id was merged into this profile: name the profile itself in the
+            # cookie from now on, so later requests need no alias hop.
+            visitor.visitor_id = pid
+            visitor.cookie_header = self.cookie_header(pid, now)
+        if now - signed.issued_at > REFRESH_AFTER or not signed.current:
+            visitor.cookie_header = self.cookie_header(visitor.visitor_id, now)
+        return visitor
+
+    # --- a returning visitor's page, read along with the profile -------------------------
+    def signed_cookie(self, request: RequestHead) -> SignedVisitor | None:
+        """The request's visitor cookie, if it verifies."""
+        try:
+            return read_visitor_cookie(request.cookie(self.settings.cookie_name),
+                                       self._secrets, self.settings.cookie_max_age)
+        except Exception:
+            return None
+
+    def page_fingerprint(self, request: RequestHead) -> str | None:
+        """The fingerprint a returning visitor's page checks (for collisions), if enabled."""
+        return fingerprint(request) if self.settings.fingerprint else None
+
+    def returning(self, request: RequestHead, signed: SignedVisitor,
+                  contact: str | None) -> Visitor | None:
+        """The visitor behind a valid cookie whose id is no alias, from what the page's
+        profile load read (``Store.load_page``): the same as ``identify`` decides. None when
+        a login token asks for more (a link or merge): then ``identify`` must run."""
+        visitor = self._returning(signed, signed.visitor_id, contact, time.time())
+        claims = self.login_claims(request)
+        if claims and (not visitor.known
+                       or visitor.contact_id != (claims.contact_id or claims.email)):
+            return None
+        return visitor
+
+    @staticmethod
+    def fingerprint_taken(pid: str, fp: str | None, fp_pid: bytes | None) -> bool:
+        """Whether a fingerprint seen on profile ``pid`` points at another live profile."""
+        return bool(fp and fp_pid and fp_pid not in (pid.encode(), AMBIGUOUS))
+
+    async def mark_ambiguous(self, fp: str | None) -> None:
+        """Two live profiles share this fingerprint: never re-link by it again."""
+        if fp:
+            await self.redis.set(keys.fingerprint_key(fp), AMBIGUOUS, ex=self._ttl)
 
     async def _without_cookie(self, fp: str | None, fp_pid: bytes | None) -> Visitor:
         if fp and fp_pid and fp_pid != AMBIGUOUS:

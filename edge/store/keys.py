@@ -48,8 +48,9 @@ def profile_keys(pid: str) -> list[str]:
 
 
 def alias_key(visitor_id: str) -> str:
-    """Cookie visitor id -> profile id, once the visitor was merged into another profile."""
-    return f"edge:alias:{visitor_id}"
+    """Cookie visitor id -> profile id, once the visitor was merged into another profile. In the
+    visitor id's own slot, so a page's profile load reads it in the same script call."""
+    return profile_key(visitor_id, "alias")
 
 
 def contact_key(contact_id: str) -> str:

@@ -125,7 +125,8 @@ return {vno, new_visit}
 # not change since the last load need not be parsed again (``edge.store.partcache``).
 # KEYS[1]: the key of the first part in ARGV[1]; every part's key is that key with the part's
 # name in place of the first one's (all in the profile's hash-tag slot).
-# ARGV[1]: "name:kind:last,..." with kind 'h' hash, 'l' list, 'z' sorted set, and last how many
+# ARGV[1]: "name:kind:last,..." with kind 'h' hash, 'l' list, 'z' sorted set, 's' string ('' when
+# missing; a page's load reads the visitor id's alias this way), and last how many
 # items of a list or sorted set to read (newest first), -1 for all, 0 for none.
 LOAD = r"""
 local first = string.match(ARGV[1], '^([^:,]+)')
@@ -136,7 +137,9 @@ for name, kind, last in string.gmatch(ARGV[1], '([^:,]+):(%a):(%-?%d+)') do
   local limit = tonumber(last)
   local stop = -1
   if limit > 0 then stop = limit - 1 end
-  if kind ~= 'h' and limit == 0 then
+  if kind == 's' then
+    out[#out + 1] = cmsgpack.pack(redis.call('GET', key) or '')
+  elseif kind ~= 'h' and limit == 0 then
     out[#out + 1] = cmsgpack.pack({})
   elseif kind == 'l' then
     out[#out + 1] = cmsgpack.pack(redis.call('LRANGE', key, 0, stop))
@@ -183,7 +186,7 @@ local function mark_known(pid)
 end
 
 -- the anonymous id may already be an alias (merged before): resolve it
-local target = redis.call('GET', 'edge:alias:' .. anon)
+local target = redis.call('GET', key(anon, 'alias'))
 if target then anon = target end
 local known = false
 if ckey ~= '' then known = redis.call('GET', ckey) end
@@ -303,7 +306,7 @@ end
 local aliases = redis.call('SMEMBERS', key(anon, 'aliases'))
 table.insert(aliases, anon)
 for _, vid in ipairs(aliases) do
-  redis.call('SET', 'edge:alias:' .. vid, known)
+  redis.call('SET', key(vid, 'alias'), known)
   redis.call('SADD', key(known, 'aliases'), vid)
 end
 drop_fp(anon)

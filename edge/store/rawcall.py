@@ -15,6 +15,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 
 
 def bulk(arg: bytes) -> bytes:
@@ -36,13 +37,30 @@ def supported(client: Any) -> bool:
 
 async def call(client: aioredis.Redis, packed: bytes) -> Any:
     """Send ``packed`` (a read-only command) and return its reply, as redis-py parses it."""
+    return (await call_many(client, packed, 1))[0]
+
+
+async def call_many(client: aioredis.Redis, packed: bytes, count: int) -> list[Any]:
+    """Send ``packed`` (``count`` read-only commands, pipelined) and return their replies.
+    An error reply raises (redis-py's exception) once every reply has been read, so the
+    connection goes back to the pool clean."""
     pool = client.connection_pool
     for attempt in (1, 2):
         conn = await pool.get_connection()
         try:
             # Both disconnect the connection on any error, so it is never reused half-read.
             await conn.send_packed_command(packed, check_health=False)
-            return await conn.read_response()
+            replies: list[Any] = []
+            failed: ResponseError | None = None
+            for _ in range(count):
+                try:
+                    replies.append(await conn.read_response())
+                except ResponseError as exc:  # the next replies are still on the wire
+                    failed = failed or exc
+                    replies.append(exc)
+            if failed is not None:
+                raise failed
+            return replies
         except RedisConnectionError:
             if attempt == 2:  # a connection the server dropped is tried once more on a new one
                 raise

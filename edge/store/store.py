@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -22,7 +23,7 @@ from edge.errors import StoreError
 from edge.store import keys, rawcall
 from edge.store.lua import LOAD
 from edge.store.partcache import PartCache
-from edge.store.profile import LIST_PARTS, ZSET_PARTS, Profile, pack, text
+from edge.store.profile import LIST_PARTS, ZSET_PARTS, Profile, pack, text, unpack
 
 log = logging.getLogger("edge.store")
 
@@ -43,6 +44,15 @@ _PROFILE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 def is_profile_id(value: str) -> bool:
     """Profile ids are what the edge mints (URL-safe, short); anything else is refused."""
     return _PROFILE_ID.fullmatch(value) is not None
+
+
+@dataclass(frozen=True)
+class PageLoad:
+    """What ``Store.load_page`` read."""
+
+    profile: Profile  # the profile under the visitor id (empty if the id is an alias)
+    alias: str | None  # the profile the visitor id was merged into, if it was
+    fingerprint_owner: bytes | None  # the profile the fingerprint points at (raw), if asked
 
 
 class Store:
@@ -118,9 +128,53 @@ class Store:
             raise StoreError(f"could not load profile {profile_id}: unexpected reply")
         return Profile.from_parts(profile_id, self.parts.parse(LOAD_PARTS, blobs))
 
-    def _script_call(self, recent: Mapping[str, int] | None) -> tuple[str, bytes, bytes]:
+    @property
+    def loads_pages(self) -> bool:
+        """Whether ``load_page`` is available (a plain client with its own pool)."""
+        return self._raw
+
+    async def load_page(self, visitor_id: str, recent: Mapping[str, int] | None,
+                        fingerprint: str | None = None) -> PageLoad:
+        """What a returning visitor's page needs to know, in one round trip: the profile
+        under the cookie's visitor id, whether that id was merged into another profile (its
+        alias), and, given a fingerprint, the profile that fingerprint points at.
+
+        Only when ``loads_pages``; the script reads the alias in the visitor id's own slot, the
+        fingerprint is a second command in the same pipeline."""
+        if not is_profile_id(visitor_id):
+            raise StoreError(f"not a profile id: {visitor_id!r}")
+        limits = (*(recent or {}).items(), ("alias", -1))
+        call = self._specs.get(limits)
+        if call is None:
+            call = self._specs[limits] = self._script_call(recent, extra=",alias:s:-1")
+            if len(self._specs) > 64:
+                self._specs.clear()
+        _, head, tail = call
+        packed = head + rawcall.bulk(keys.profile_key(visitor_id, LOAD_PARTS[0]).encode()) + tail
+        count = 1
+        if fingerprint:
+            packed += rawcall.pack(b"GET", keys.fingerprint_key(fingerprint).encode())
+            count = 2
+        try:
+            try:
+                replies = await rawcall.call_many(self.redis, packed, count)
+            except NoScriptError:  # a new or flushed server: load the script, once
+                await self._load.registered_client.script_load(LOAD)
+                replies = await rawcall.call_many(self.redis, packed, count)
+        except RedisError as exc:
+            raise StoreError(f"could not load profile {visitor_id}: {exc}") from exc
+        blobs = replies[0]
+        if not isinstance(blobs, list) or len(blobs) != len(LOAD_PARTS) + 1:
+            raise StoreError(f"could not load profile {visitor_id}: unexpected reply")
+        alias = unpack(blobs[-1])
+        profile = Profile.from_parts(visitor_id, self.parts.parse(LOAD_PARTS, blobs[:-1]))
+        return PageLoad(profile, alias if isinstance(alias, str) and alias else None,
+                        replies[1] if fingerprint else None)
+
+    def _script_call(self, recent: Mapping[str, int] | None,
+                     extra: str = "") -> tuple[str, bytes, bytes]:
         # EVALSHA sha 1 <key> <spec>: everything but the key is the same for every profile
-        spec = load_spec(recent)
+        spec = load_spec(recent) + extra
         head = b"*5\r\n" + b"".join(map(rawcall.bulk, (b"EVALSHA", self._load.sha.encode(), b"1")))
         return spec, head, rawcall.bulk(spec.encode())
 
