@@ -7,6 +7,7 @@ import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 from xxhash import xxh3_128_digest
@@ -66,19 +67,14 @@ class SlotPlanner:
         """The plan for ``body`` if it may hold a slot (see ``has_marker``), else None."""
         key = _digest(body)
         with self._lock:
-            plan = self._cache.get(key)
+            plan = _get(self._cache, key)
             if plan is not None:
-                self._cache.move_to_end(key)
                 return plan
-            if key in self._unmarked:
+            if key in self._unmarked:  # seen before, without a marker
                 self._unmarked.move_to_end(key)
                 return None
         if MARKER not in body:
-            if self.cache_size:
-                with self._lock:
-                    self._unmarked[key] = None
-                    if len(self._unmarked) > self.cache_size:
-                        self._unmarked.popitem(last=False)
+            self._put(self._unmarked, key, None)
             return None
         return self.plan(body, key)
 
@@ -88,21 +84,31 @@ class SlotPlanner:
         if key is None:
             key = _digest(body)
         with self._lock:
-            plan = self._cache.get(key)
-            if plan is not None:
-                self._cache.move_to_end(key)
-                return plan
+            plan = _get(self._cache, key)
+        if plan is not None:
+            return plan
         try:
             plan = build_plan(body, verify=self.verify)
         except Exception:
             log.exception("slot planning failed; the page passes through unchanged")
             plan = EMPTY_PLAN
+        self._put(self._cache, key, plan)
+        return plan
+
+    def _put(self, lru: OrderedDict[bytes, Any], key: bytes, value: Any) -> None:
         if self.cache_size:
             with self._lock:
-                self._cache[key] = plan
-                if len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
-        return plan
+                lru[key] = value
+                if len(lru) > self.cache_size:
+                    lru.popitem(last=False)
+
+
+def _get(lru: OrderedDict[bytes, Any], key: bytes) -> Any:
+    """``lru[key]``, marked as recently used; None if absent (the caller holds the lock)."""
+    value = lru.get(key)
+    if value is not None:
+        lru.move_to_end(key)
+    return value
 
 
 # What marks a slot, as documented: found by one byte search, in lower case.
