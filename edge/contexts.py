@@ -182,7 +182,7 @@ def visitor_info(profile: Profile, *, known: bool) -> VisitorInfo:
             "role": advisor.role,
             "phone": advisor.phone,
             "email": advisor.email,
-            "photo_url": advisor.photo_url,
+            "photo": advisor.photo_url,
         },
         loyalty=None
         if not (loyalty.tier or loyalty.points)

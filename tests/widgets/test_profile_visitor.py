@@ -61,3 +61,14 @@ def test_page_info_and_a_render_with_them() -> None:
     html = WidgetRegistry.create().render("banner", ctx, {"greeting": True, "show_loyalty": True},
                                           include_css=False)
     assert html is not None and "Krzysztofie" in html and "Gold" in html
+
+
+def test_the_advisor_card_shows_the_photo_stored_in_the_profile() -> None:
+    profile = rich_profile()
+    profile = Profile(**{**profile.__dict__, "advisor": Advisor(
+        name="Anna Nowak", role="Doradca", phone="+48 601 234 567", email="anna@example.com",
+        photo_url="/static/img/advisors/anna.svg")})
+    ctx = build_context(language="pl", visitor=visitor_info(profile, known=True),
+                        placement={"id": "advisor"})
+    html = WidgetRegistry.create().render("advisor_card", ctx, {}, include_css=False)
+    assert html is not None and 'src="/static/img/advisors/anna.svg"' in html
