@@ -11,11 +11,16 @@ retried once (the commands sent this way only read).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
+
+
+class NotSent(Exception):
+    """No connection to Redis could be taken: nothing was sent."""
 
 
 def bulk(arg: bytes) -> bytes:
@@ -25,7 +30,21 @@ def bulk(arg: bytes) -> bytes:
 
 def pack(*args: bytes) -> bytes:
     """A command in RESP (an array of bulk strings)."""
-    return b"*%d\r\n" % len(args) + b"".join(bulk(arg) for arg in args)
+    return encode(args)
+
+
+def encode(args: Sequence[Any], *, extra: int = 0, count: bool = True) -> bytes:
+    """Arguments (bytes, str, int) in RESP: a whole command; with ``extra``, the head of one
+    whose last ``extra`` arguments follow; with ``count=False``, such a tail."""
+    out = [b"*%d\r\n" % (len(args) + extra)] if count else []
+    add = out.append
+    for arg in args:
+        if type(arg) is not bytes:
+            arg = str(arg).encode()
+        add(b"$%d\r\n" % len(arg))
+        add(arg)
+        add(b"\r\n")
+    return b"".join(out)
 
 
 def supported(client: Any) -> bool:
@@ -35,35 +54,54 @@ def supported(client: Any) -> bool:
             and hasattr(client.connection_pool, "get_connection"))
 
 
+async def exchange(client: aioredis.Redis, packed: bytes, count: int) -> list[Any]:
+    """Send ``packed`` (``count`` pipelined commands) in one write on one pooled connection and
+    return their replies, an error reply in its place as redis-py's exception.
+
+    The connection is taken first, so that NotSent (nothing sent: safe to send again) is told
+    apart from a failure after sending, which propagates. A connection whose replies may be
+    left unread is dropped, never reused."""
+    pool = client.connection_pool
+    try:
+        conn = await pool.get_connection()
+    except (RedisError, OSError) as exc:
+        raise NotSent(str(exc)) from exc
+    try:
+        await conn.send_packed_command(packed, check_health=False)
+        replies: list[Any] = []
+        for _ in range(count):
+            try:
+                replies.append(await conn.read_response())
+            except ResponseError as exc:  # the next replies are still on the wire
+                replies.append(exc)
+        return replies
+    except BaseException:
+        await conn.disconnect()
+        raise
+    finally:
+        await pool.release(conn)
+
+
 async def call(client: aioredis.Redis, packed: bytes) -> Any:
     """Send ``packed`` (a read-only command) and return its reply, as redis-py parses it."""
     return (await call_many(client, packed, 1))[0]
 
 
 async def call_many(client: aioredis.Redis, packed: bytes, count: int) -> list[Any]:
-    """Send ``packed`` (``count`` read-only commands, pipelined) and return their replies.
-    An error reply raises (redis-py's exception) once every reply has been read, so the
-    connection goes back to the pool clean."""
-    pool = client.connection_pool
+    """Send ``packed`` (``count`` read-only commands, pipelined) and return their replies; an
+    error reply raises (redis-py's exception). A dropped connection is tried once more on a
+    new one, which is safe because the commands only read."""
     for attempt in (1, 2):
-        conn = await pool.get_connection()
         try:
-            # Both disconnect the connection on any error, so it is never reused half-read.
-            await conn.send_packed_command(packed, check_health=False)
-            replies: list[Any] = []
-            failed: ResponseError | None = None
-            for _ in range(count):
-                try:
-                    replies.append(await conn.read_response())
-                except ResponseError as exc:  # the next replies are still on the wire
-                    failed = failed or exc
-                    replies.append(exc)
-            if failed is not None:
-                raise failed
-            return replies
+            replies = await exchange(client, packed, count)
+        except NotSent as exc:
+            raise RedisConnectionError(str(exc)) from exc
         except RedisConnectionError:
-            if attempt == 2:  # a connection the server dropped is tried once more on a new one
+            if attempt == 2:
                 raise
-        finally:
-            await pool.release(conn)
+            continue
+        for reply in replies:
+            if isinstance(reply, ResponseError):
+                raise reply
+        return replies
     raise AssertionError("unreachable")

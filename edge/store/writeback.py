@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import NoScriptError, RedisError
 
-from edge.store import keys
+from edge.store import keys, rawcall
 from edge.store.event_models import impression, page_view
 from edge.store.events import BatchContext, EventWriter, compile_batch, needs_context
 
@@ -93,10 +93,6 @@ def plan_calls(batch: Iterable[Write]) -> list[Call]:
         events.extend(write.events)
         call.now_ms = max(call.now_ms, write.now_ms)
     return calls
-
-
-class _NotSent(Exception):
-    """No connection to Redis could be made: nothing of the batch was sent."""
 
 
 class WriteBehind:
@@ -297,8 +293,9 @@ class WriteBehind:
         pending = [(call, self._command(call)) for call in plan_calls(batch)]
         for attempt in (1, 2):
             try:
-                replies = await self._execute([command for _, command in pending])
-            except _NotSent:
+                commands = [command for _, command in pending]
+                replies = await rawcall.exchange(self.redis, b"".join(commands), len(commands))
+            except rawcall.NotSent:
                 return [w for call, _ in pending for w in call.writes]
             except (RedisError, OSError) as exc:
                 n = sum(len(call.writes) for call, _ in pending)
@@ -329,7 +326,8 @@ class WriteBehind:
         visitor's keys) is the same on every page: packed once and kept."""
         if call.events is None:
             experiment, variant = call.writes[0].assign or ("", "")
-            return _resp(["HSETNX", keys.profile_key(call.pid, "exp"), experiment, variant])
+            return rawcall.encode(
+                ["HSETNX", keys.profile_key(call.pid, "exp"), experiment, variant])
         plan = compile_batch(call.events, BatchContext(now_ms=call.now_ms))
         args = self.writer.script_args(call.pid, plan, call.now_ms)
         head = self._heads.get(call.pid)
@@ -337,52 +335,10 @@ class WriteBehind:
             if len(self._heads) >= MAX_HEADS:
                 self._heads.clear()
             script_keys = keys.profile_keys(call.pid)
-            head = self._heads[call.pid] = _resp(
+            head = self._heads[call.pid] = rawcall.encode(
                 ["EVALSHA", self.writer.script.sha, len(script_keys), *script_keys],
                 extra=len(args))
-        return head + _resp(args, count=False)
-
-    async def _execute(self, commands: list[bytes]) -> list[Any]:
-        """Send commands in one write on one pooled connection; their replies, errors in place.
-
-        The connection is taken first, so that "Redis unreachable" (nothing sent, safe to
-        retry) is told apart from a failure after sending. The commands are packed here: a
-        script call carries some twenty keys and arguments, and redis-py's generic packing
-        costs more than the rest of a page's write."""
-        pool = self.redis.connection_pool
-        try:
-            conn = await pool.get_connection()
-        except (RedisError, OSError) as exc:
-            raise _NotSent() from exc
-        try:
-            await conn.send_packed_command(b"".join(commands), check_health=False)
-            replies: list[Any] = []
-            for _ in commands:
-                try:
-                    replies.append(await conn.read_response())
-                except ResponseError as exc:
-                    replies.append(exc)
-            return replies
-        except BaseException:
-            await conn.disconnect()  # replies may be left unread: never reuse it
-            raise
-        finally:
-            await pool.release(conn)
-
-
-def _resp(args: list[Any], *, extra: int = 0, count: bool = True) -> bytes:
-    """Arguments (bytes, str, int) in the Redis protocol: a whole command, or with
-    ``extra`` the head of one whose last ``extra`` arguments follow, or with ``count=False``
-    such a tail."""
-    out = [b"*%d\r\n" % (len(args) + extra)] if count else []
-    add = out.append
-    for arg in args:
-        if type(arg) is not bytes:
-            arg = str(arg).encode()
-        add(b"$%d\r\n" % len(arg))
-        add(arg)
-        add(b"\r\n")
-    return b"".join(out)
+        return head + rawcall.encode(args, count=False)
 
 
 def _now_ms() -> int:
