@@ -53,7 +53,9 @@ async def test_tampered_foreign_or_garbage_cookies_give_a_fresh_visitor(
     value = cookie_of(victim.cookie_header).split("=", 1)[1]
     tampered = value[:-2] + ("AA" if value[-2:] != "AA" else "BB")
     foreign = sign_visitor_id("not-our-secret", victim.id)
-    for bad in (tampered, foreign, "garbage", value.replace(victim.id, "x" + victim.id[1:])):
+    # another id under the victim's signature (its first character changed: never the same id)
+    swapped = value.replace(victim.id, ("y" if victim.id[0] == "x" else "x") + victim.id[1:])
+    for bad in (tampered, foreign, "garbage", swapped):
         visitor = await identity.identify(head(f"edge_vid={bad}", ua=""))
         assert visitor.is_new and visitor.id != victim.id
         assert (await store.load(visitor.id)).cart == []
