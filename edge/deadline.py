@@ -36,41 +36,28 @@ def eager(coro: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
         failed: asyncio.Future[T] = loop.create_future()
         failed.set_exception(exc)
         return failed
-    return asyncio.ensure_future(_resume(coro, yielded))
-
-
-async def _resume(coro: Coroutine[Any, Any, T], yielded: Any) -> T:
-    """Finish a coroutine that ``eager`` started and that is waiting on ``yielded``."""
-    try:
-        while True:
-            if yielded is None:
-                await asyncio.sleep(0)
-                yielded = coro.send(None)
-                continue
-            if not asyncio.isfuture(yielded):
-                raise RuntimeError(f"coroutine yielded {yielded!r}, not a future")
-            yielded._asyncio_future_blocking = False
-            if not yielded.done():
-                try:
-                    await asyncio.wait((yielded,))
-                except asyncio.CancelledError:
-                    yielded = coro.throw(asyncio.CancelledError())
-                    continue
-            yielded = coro.send(None)
-    except StopIteration as stop:
-        return stop.value  # type: ignore[no-any-return]
+    return asyncio.ensure_future(_drive(coro, yielded, None))
 
 
 async def bounded(coro: Coroutine[Any, Any, T], deadline: float) -> T:
     """Await ``coro``; raise TimeoutError if it is still waiting at ``deadline``
     (a ``time.monotonic()`` value)."""
-    send: Any = None
+    try:
+        yielded = coro.send(None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    return await _drive(coro, yielded, deadline)
+
+
+async def _drive(coro: Coroutine[Any, Any, T], yielded: Any, deadline: float | None) -> T:
+    """Finish a started coroutine that waits on ``yielded``, as a task's step function would:
+    resume it once what it waits on is done. Cancelling the caller throws CancelledError into
+    it at its await; past ``deadline`` it is cancelled and TimeoutError raised."""
     try:
         while True:
-            yielded = coro.send(send)
-            send = None
             if yielded is None:  # a bare yield (asyncio.sleep(0)): give the loop one turn
                 await asyncio.sleep(0)
+                yielded = coro.send(None)
                 continue
             if not asyncio.isfuture(yielded):
                 raise RuntimeError(f"coroutine yielded {yielded!r}, not a future")
@@ -78,16 +65,17 @@ async def bounded(coro: Coroutine[Any, Any, T], deadline: float) -> T:
             # once the future is done; its own ``await`` then reads the result.
             yielded._asyncio_future_blocking = False
             if not yielded.done():
-                remaining = deadline - time.monotonic()
-                if remaining > 0:
-                    try:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                try:
+                    if remaining is None or remaining > 0:
                         await asyncio.wait((yielded,), timeout=remaining)
-                    except asyncio.CancelledError:
-                        _cancel(coro)
-                        raise
+                except asyncio.CancelledError:
+                    yielded = coro.throw(asyncio.CancelledError())
+                    continue
                 if not yielded.done():
                     _cancel(coro)
                     raise TimeoutError("deadline passed")
+            yielded = coro.send(None)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
 

@@ -64,6 +64,11 @@ class Visitor:
         return [(b"set-cookie", self.cookie_header.encode("latin-1"))]
 
 
+def _login_pending(visitor: Visitor, claims: LoginClaims) -> bool:
+    """Whether a login token names a contact this visitor is not yet known as."""
+    return not visitor.known or visitor.contact_id != (claims.contact_id or claims.email)
+
+
 def fingerprint(request: RequestHead) -> str | None:
     """A hash of stable request traits, refined by the widget script's client signals.
 
@@ -166,8 +171,7 @@ class Identity:
                 await self.mark_ambiguous(fp)
         else:
             visitor = await self._without_cookie(fp, fp_pid)
-        if claims and (not visitor.known
-                       or visitor.contact_id != (claims.contact_id or claims.email)):
+        if claims and _login_pending(visitor, claims):
             await self._login(visitor, claims)
         return visitor
 
@@ -205,10 +209,7 @@ class Identity:
         a login token asks for more (a link or merge): then ``identify`` must run."""
         visitor = self._returning(signed, signed.visitor_id, contact, time.time())
         claims = self.login_claims(request)
-        if claims and (not visitor.known
-                       or visitor.contact_id != (claims.contact_id or claims.email)):
-            return None
-        return visitor
+        return None if claims and _login_pending(visitor, claims) else visitor
 
     @staticmethod
     def fingerprint_taken(pid: str, fp: str | None, fp_pid: bytes | None) -> bool:

@@ -105,13 +105,7 @@ class Store:
         (e.g. ``{"views": 20}``): a page needs the recent past, an export needs everything."""
         if not is_profile_id(profile_id):
             return Profile(id=profile_id, stable_id=profile_id)
-        limits = tuple(recent.items()) if recent else ()
-        call = self._specs.get(limits)
-        if call is None:
-            call = self._specs[limits] = self._script_call(recent)
-            if len(self._specs) > 64:  # callers pass a few fixed limits; never grow unbounded
-                self._specs.clear()
-        spec, head, tail = call
+        spec, head, tail = self._script_call(recent)
         key = keys.profile_key(profile_id, LOAD_PARTS[0])
         try:
             if self._raw:
@@ -143,13 +137,7 @@ class Store:
         fingerprint is a second command in the same pipeline."""
         if not is_profile_id(visitor_id):
             raise StoreError(f"not a profile id: {visitor_id!r}")
-        limits = (*(recent or {}).items(), ("alias", -1))
-        call = self._specs.get(limits)
-        if call is None:
-            call = self._specs[limits] = self._script_call(recent, extra=",alias:s:-1")
-            if len(self._specs) > 64:
-                self._specs.clear()
-        _, head, tail = call
+        _, head, tail = self._script_call(recent, alias=True)
         packed = head + rawcall.bulk(keys.profile_key(visitor_id, LOAD_PARTS[0]).encode()) + tail
         count = 1
         if fingerprint:
@@ -172,11 +160,19 @@ class Store:
                         replies[1] if fingerprint else None)
 
     def _script_call(self, recent: Mapping[str, int] | None,
-                     extra: str = "") -> tuple[str, bytes, bytes]:
-        # EVALSHA sha 1 <key> <spec>: everything but the key is the same for every profile
-        spec = load_spec(recent) + extra
-        head = b"*5\r\n" + b"".join(map(rawcall.bulk, (b"EVALSHA", self._load.sha.encode(), b"1")))
-        return spec, head, rawcall.bulk(spec.encode())
+                     alias: bool = False) -> tuple[str, bytes, bytes]:
+        """The LOAD call for these limits (and the visitor id's alias, if asked): its part
+        list, and the packed EVALSHA around the profile's key. Everything but the key is the
+        same for every profile, so it is built once per limits."""
+        limits = (*(recent or {}).items(), ("alias", int(alias)))
+        call = self._specs.get(limits)
+        if call is None:
+            spec = load_spec(recent) + (",alias:s:-1" if alias else "")
+            head = rawcall.encode([b"EVALSHA", self._load.sha, 1], extra=2)
+            call = self._specs[limits] = (spec, head, rawcall.bulk(spec.encode()))
+            if len(self._specs) > 64:  # callers pass a few fixed limits; never grow unbounded
+                self._specs.clear()
+        return call
 
     def clear_cache(self) -> None:
         """Forget every remembered parse (the next loads parse every part)."""

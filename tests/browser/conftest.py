@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from tests.browser.support import visitor_context
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -33,12 +35,8 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     """A fresh browser profile per test: a new visitor."""
-    ctx = browser.new_context(viewport={"width": 1200, "height": 800}, locale="en-US")
-    ctx.set_default_timeout(10_000)
-    try:
+    with visitor_context(browser, "en-US") as ctx:
         yield ctx
-    finally:
-        ctx.close()
 
 
 @pytest.fixture(scope="session")

@@ -5,9 +5,10 @@ helpers to read the visitor's profile from the real Redis."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -196,3 +197,14 @@ class Profiles:
                 raise AssertionError(f"the profile never got {what}: "
                                      f"{json.dumps(profile.to_json(), default=str)[:2000]}")
             time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def visitor_context(browser: Any, locale: str) -> Iterator[Any]:
+    """A fresh browser profile (a new visitor) speaking ``locale``, closed afterwards."""
+    ctx = browser.new_context(viewport={"width": 1200, "height": 800}, locale=locale)
+    ctx.set_default_timeout(10_000)
+    try:
+        yield ctx
+    finally:
+        ctx.close()

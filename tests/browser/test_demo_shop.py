@@ -23,7 +23,7 @@ from edge.demo.shop import create_shop
 from edge.demo_runner import DEMO_SHOP_SECRET, demo_settings, seed
 from edge.store.server import RedisHandle
 from tests.browser.stack import add_routes
-from tests.browser.support import Profiles
+from tests.browser.support import Profiles, visitor_context
 from tests.support.servers import free_port, serve
 
 pytestmark = pytest.mark.browser
@@ -81,12 +81,8 @@ def demo(redis_handle: RedisHandle, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     """A new visitor of a Polish shop, browsing in Polish."""
-    ctx = browser.new_context(viewport={"width": 1200, "height": 800}, locale="pl-PL")
-    ctx.set_default_timeout(10_000)
-    try:
+    with visitor_context(browser, "pl-PL") as ctx:
         yield ctx
-    finally:
-        ctx.close()
 
 
 def _open_inbox(page: Any) -> Any:

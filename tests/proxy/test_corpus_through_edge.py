@@ -25,8 +25,8 @@ from starlette.routing import Route
 from edge.app import create_app
 from edge.page import Fills, StaticPersonalizer
 from edge.settings import Settings
-from tests.slots.html5lib_dat import TreeTest, read_all
-from tests.slots.trees import dump, expected_tree, is_injected, parse, slot_in
+from tests.slots.html5lib_dat import FRAGMENT, SCRIPTING_OFF, TreeTest, not_a_page, read_all
+from tests.slots.trees import compare_tree, dump, is_injected, parse, slot_in
 from tests.support.servers import serve
 
 pytestmark = pytest.mark.slow
@@ -162,29 +162,18 @@ def test_html5lib_documents_through_the_edge(origin: str, tree_tests: list[TreeT
         with httpx.Client(timeout=30) as client:
             for i, t in enumerate(tree_tests):
                 counts["total"] += 1
-                if t.fragment is not None:
-                    counts["skipped: fragment test (no document to serve)"] += 1
-                    continue
-                if t.scripting is False:
-                    # Browsers run scripts, and the edge plans pages as they parse them.
-                    counts["skipped: scripting-off variant"] += 1
+                skipped = not_a_page(t)
+                if skipped:
+                    counts[skipped] += 1
                     continue
                 scripting = True
                 r = client.get(f"{edge}/tree/{i}")
                 assert r.status_code == 200
                 counts["injected" if END_FILL.encode() in r.content else "left unchanged"] += 1
-                got = dump(parse(r.content.decode("utf-8"), scripting))
-                expected, spec = expected_tree(t.data, t.document, scripting)
-                counts["compared with #document" if spec else
-                       "compared with html5lib's own tree of the input"] += 1
-                if got != expected:
-                    failures.append(f"{t.id} {t.data!r}\n{expected}\n--- got ---\n{got}")
+                compare_tree(t.id, t.data, t.document, r.content.decode("utf-8"), scripting,
+                             counts, failures)
     print("\nhtml5lib documents through the edge:", dict(counts))
-    served = (
-        counts["total"]
-        - counts["skipped: fragment test (no document to serve)"]
-        - counts["skipped: scripting-off variant"]
-    )
+    served = counts["total"] - counts[FRAGMENT] - counts[SCRIPTING_OFF]
     # The rest end inside script/plaintext/template/frameset/foreign content/tables...: made
     # to be broken that way, they go out unchanged.
     assert counts["injected"] > 0.6 * served

@@ -69,5 +69,18 @@ def _test(file: str, index: int, sections: dict[str, str]) -> TreeTest:
     )
 
 
+FRAGMENT = "skipped: fragment test (not a document)"
+SCRIPTING_OFF = "skipped: scripting-off variant (pages are planned with scripting on, as run)"
+
+
+def not_a_page(t: TreeTest) -> str | None:
+    """Why a tree test is no page the edge would serve (FRAGMENT or SCRIPTING_OFF), or None."""
+    if t.fragment is not None:
+        return FRAGMENT
+    if t.scripting is False:
+        return SCRIPTING_OFF
+    return None
+
+
 def read_all(folder: Path) -> list[TreeTest]:
     return [t for path in sorted(folder.glob("*.dat")) for t in read(path)]

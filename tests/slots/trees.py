@@ -7,6 +7,7 @@ the text nodes that meet where a node was left out.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from xml.etree import ElementTree
@@ -126,3 +127,15 @@ def expected_tree(data: str, document: str, scripting: bool) -> tuple[str, bool]
     input where html5lib (older than the spec in places) differs. The flag says which."""
     own = dump(parse(data, scripting))
     return (document, True) if own == document else (own, False)
+
+
+def compare_tree(test_id: str, data: str, document: str, out: str, scripting: bool,
+                 counts: Counter[str], failures: list[str]) -> None:
+    """Compare the tree of ``out`` (the page as the edge sent it, injections dropped) with
+    the tree the test document must keep; count which one it was, note a difference."""
+    got = dump(parse(out, scripting))
+    expected, spec = expected_tree(data, document, scripting)
+    counts["compared with #document" if spec else
+           "compared with html5lib's own tree (html5lib differs from #document)"] += 1
+    if got != expected:
+        failures.append(f"{test_id} {data!r}\n{expected}\n--- got ---\n{got}")
