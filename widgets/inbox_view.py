@@ -102,6 +102,14 @@ def _int(value: Any) -> int:
         return 0
 
 
+def _local(state: Mapping[str, Any], language: str) -> Mapping[str, Any]:
+    """An offer's texts in ``language``, else in English, else in any language it has."""
+    texts = state.get("texts")
+    texts = texts if isinstance(texts, Mapping) else {}
+    local = texts.get(language) or texts.get("en") or next(iter(texts.values()), None)
+    return local if isinstance(local, Mapping) else {}
+
+
 def offer_from_state(offer_id: str, state: Any, language: str, now_ms: int) -> Offer | None:
     """A live offer from its stored state, or None if deleted, expired or unreadable."""
     if not isinstance(state, Mapping) or _int(state.get("deleted")):
@@ -109,10 +117,7 @@ def offer_from_state(offer_id: str, state: Any, language: str, now_ms: int) -> O
     expires = _int(state.get("expires"))
     if expires and expires <= now_ms:
         return None
-    texts = state.get("texts")
-    texts = texts if isinstance(texts, Mapping) else {}
-    local = texts.get(language) or texts.get("en") or next(iter(texts.values()), None)
-    local = local if isinstance(local, Mapping) else {}
+    local = _local(state, language)
     title = clean_text(local.get("title") or state.get("title"), 200)
     if not title:
         return None
@@ -131,9 +136,37 @@ def live_offers(states: Mapping[str, Any], language: str, now_ms: int) -> tuple[
     return tuple(offers[:MAX_OFFERS])
 
 
+# What the badge needs of an offer: (expires, read, ts, id as stored).
+Badge = tuple[int, bool, int, str]
+
+
+def badge_entries(states: Mapping[str, Any]) -> tuple[Badge, ...]:
+    """The offers ``live_offers`` would show at some time (not deleted, with a title), as
+    what :func:`count_unread` reads. A function of the states alone (no clock), so the edge
+    derives it once per stored inbox; nothing here is cleaned for display, only counted."""
+    out = []
+    for oid, state in states.items():
+        if not isinstance(state, Mapping) or _int(state.get("deleted")):
+            continue
+        if not clean_text(_local(state, "en").get("title") or state.get("title"), 200):
+            continue
+        out.append((_int(state.get("expires")), bool(_int(state.get("read"))),
+                    _int(state.get("ts")), str(oid)))
+    return tuple(out)
+
+
+def count_unread(entries: tuple[Badge, ...], now_ms: int) -> int:
+    """Unread offers among those ``live_offers`` shows at ``now_ms`` (the newest MAX_OFFERS)."""
+    live = [e for e in entries if not e[0] or e[0] > now_ms]
+    if len(live) > MAX_OFFERS:  # which ones are shown: newest first, ties by cleaned id
+        live.sort(key=lambda e: (-e[2], clean_text(e[3], 64)))
+        del live[MAX_OFFERS:]
+    return sum(1 for e in live if not e[1])
+
+
 def unread_count(states: Mapping[str, Any], now_ms: int) -> int:
     """Unread live offers (not read, deleted or expired): the badge on the inbox button."""
-    return sum(1 for o in live_offers(states, "en", now_ms) if not o.read)
+    return count_unread(badge_entries(states), now_ms)
 
 
 def _products(catalog: Catalog, skus: Iterable[str], limit: int = MAX_ITEMS) -> tuple[Product, ...]:

@@ -191,7 +191,7 @@ class Profile:
 
     @property
     def cart_value(self) -> float:
-        return sum(_num(line.get("price")) * _int(line.get("qty"), 1) for line in self.cart)
+        return cart_value(self.cart)
 
     def to_json(self) -> dict[str, Any]:
         """Everything in the profile as plain JSON (for export and debugging)."""
@@ -254,12 +254,92 @@ class Profile:
         )
 
 
+def cart_value(cart: Any) -> float:
+    """What the cart's lines (``Profile.cart``) are worth together."""
+    return sum(_num(line.get("price")) * _int(line.get("qty"), 1) for line in cart)
+
+
 def _new(cls: type[_T], **values: Any) -> _T:
     # A frozen dataclass's __init__ sets each field through object.__setattr__: ten times the
     # cost of filling the instance's __dict__ at once. Callers pass every field (tested).
     obj = object.__new__(cls)
     obj.__dict__.update(values)
     return obj
+
+
+# --- values derived from parts -------------------------------------------------------------
+# A load hands out the very same part object for byte-identical stored data (partcache), and
+# a part that did not change between two pages of a visitor is that same object again. What a
+# page derives from a part (a rule context's purchases, the sku lists the widgets read) can be
+# derived once per part object rather than once per page.
+
+_READ_ONLY = (FrozenDict, FrozenList, Advisor, type(None))
+DERIVED_SIZE = 8192
+
+
+class DerivedMemo:
+    """``fn(*parts)`` remembered by ``fn`` and the parts' identity.
+
+    Only read-only parts count (``FrozenDict``, ``FrozenList``, an ``Advisor``, None): a plain
+    dict could change in place under the same id, so with one among the parts ``fn`` runs every
+    time. An entry holds its parts, so an id in a key cannot come to name another object while
+    the entry lives. ``fn`` must read nothing but its arguments, and callers must not change
+    what it returns (hand out copies of mutable results).
+
+    Bounded by two generations of ``size`` entries: when the young one is full it becomes the
+    old one (the previous old one goes); a hit in the old generation moves back to the young."""
+
+    __slots__ = ("size", "_young", "_old")
+
+    def __init__(self, size: int = DERIVED_SIZE) -> None:
+        self.size = size
+        self._young: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
+        self._old: dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self._young) + len(self._old)
+
+    def __call__(self, fn: Callable[..., _T], *parts: Any) -> _T:
+        for part in parts:
+            if type(part) not in _READ_ONLY:
+                return fn(*parts)
+        key = (fn, *[id(part) for part in parts])
+        # An entry's parts are alive, so equal ids in its key name the very same objects.
+        entry = self._young.get(key)
+        if entry is None:
+            entry = self._old.get(key)
+            if entry is None:
+                entry = (parts, fn(*parts))
+            self._put(key, entry)
+        return entry[1]  # type: ignore[no-any-return]
+
+    def keyed(self, fn: Callable[..., _T], values: tuple[Any, ...], *parts: Any) -> _T:
+        """``fn(values, *parts)``, remembered by ``values`` (hashable, compared with ``==``:
+        put in the types where equal values of two types would give different results) and
+        the parts' identity."""
+        for part in parts:
+            if type(part) not in _READ_ONLY:
+                return fn(values, *parts)
+        key = (fn, values, *[id(part) for part in parts])
+        entry = self._young.get(key)
+        if entry is None:
+            entry = self._old.get(key)
+            if entry is None:
+                entry = (parts, fn(values, *parts))
+            self._put(key, entry)
+        return entry[1]  # type: ignore[no-any-return]
+
+    def _put(self, key: tuple[Any, ...], entry: tuple[tuple[Any, ...], Any]) -> None:
+        if len(self._young) >= self.size:
+            self._old, self._young = self._young, {}
+        self._young[key] = entry
+
+    def clear(self) -> None:
+        self._young.clear()
+        self._old.clear()
+
+
+derived = DerivedMemo()
 
 
 # --- parsing one part ---------------------------------------------------------------------
