@@ -72,6 +72,9 @@ class EdgeApp:
                 await closer()
             await state.origin_client.close()
             if state.redis is not None:
+                from edge.store.mux import close_for
+
+                await close_for(state.redis)
                 await state.redis.aclose()
             if handle is not None:
                 handle.close()

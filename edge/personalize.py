@@ -29,6 +29,7 @@ from edge.store import keys
 from edge.store.catalog import catalog_version, load_catalog
 from edge.store.events import EventWriter
 from edge.store.identity import Identity, Visitor
+from edge.store.mux import close_for
 from edge.store.profile import Profile, text
 from edge.store.recs import decay_weight
 from edge.store.signing import SignedVisitor
@@ -107,6 +108,7 @@ class EdgePersonalizer:
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=max(0.1, deadline - time.monotonic()))
         if self.bg_redis is not self.redis:
+            await close_for(self.bg_redis)
             await self.bg_redis.aclose()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:

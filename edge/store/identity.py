@@ -16,8 +16,10 @@ Security lines:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +28,9 @@ import msgpack
 import redis.asyncio as aioredis
 
 from edge.page import RequestHead
-from edge.store import keys
+from edge.store import keys, rawcall
 from edge.store.lua import LINK
+from edge.store.mux import for_client
 from edge.store.profile import VISIT_IDLE_MS, text
 from edge.store.signing import (
     LoginClaims,
@@ -45,6 +48,8 @@ REFRESH_AFTER = 24 * 3600
 CLIENT_SIGNALS_COOKIE = "edge_fp"  # screen, timezone, platform, set by the widget script
 CLIENT_SIGNALS_HEADER = "x-edge-client"
 FINGERPRINT_CONSENTS = ("fingerprint", "tracking")
+
+log = logging.getLogger("edge.identity")
 
 
 @dataclass
@@ -88,6 +93,22 @@ def fingerprint(request: RequestHead) -> str | None:
     return hashlib.sha256(traits.encode("utf-8", "replace")).hexdigest()[:32]
 
 
+def _claim_done(future: Any) -> None:
+    if future.cancelled():
+        return
+    try:
+        _check_claim(future.result())
+    except Exception as exc:
+        log.info("a new visitor's fingerprint was not recorded: %r", exc)
+
+
+def _check_claim(replies: list[Any]) -> None:
+    """Raise the error of a claim's transaction, if any (the EXEC reply holds each command's)."""
+    rawcall.raise_errors(replies)
+    rawcall.raise_errors(replies[-1] or [])
+
+
+@functools.lru_cache(maxsize=4096)
 def _network(ip: str) -> str:
     # /24 for IPv4 and /48 for IPv6: stable across a home router's address changes
     try:
@@ -103,6 +124,9 @@ class Identity:
         self.settings = settings
         self.redis = redis
         self._link = redis.register_script(LINK)
+        # the page path's reads and the new visitor's claim go pre-packed on one pipelined
+        # connection (edge.store.mux); other clients (TLS) use redis-py's pipelines
+        self._mux = for_client(redis)
         self._secrets = [s for s in (settings.secret, *settings.previous_secrets) if s]
         self._ttl = int(settings.anonymous_ttl_days) * 86400
 
@@ -150,13 +174,13 @@ class Identity:
         # anonymous profile, which must not be merged into this contact.
         use_fp = self.settings.fingerprint and not (claims and not vid)
         fp = fingerprint(request) if use_fp else None
-        pipe = self.redis.pipeline(transaction=False)
+        reads: list[tuple[str, ...]] = []
         if vid:
-            pipe.get(keys.alias_key(vid))
-            pipe.hget(keys.profile_key(vid, "p"), "contact")
+            reads.append(("GET", keys.alias_key(vid)))
+            reads.append(("HGET", keys.profile_key(vid, "p"), "contact"))
         if fp:
-            pipe.get(keys.fingerprint_key(fp))
-        replies = list(await pipe.execute())
+            reads.append(("GET", keys.fingerprint_key(fp)))
+        replies = await self._read(reads)
         alias = contact = None
         if vid:
             alias, contact = replies.pop(0), replies.pop(0)
@@ -231,20 +255,50 @@ class Identity:
         visitor = Visitor(id=vid, visitor_id=vid, is_new=True, via="new",
                           cookie_header=self.cookie_header(vid))
         if fp and fp_pid != AMBIGUOUS:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.set(keys.fingerprint_key(fp), vid, ex=self._ttl)
-                pipe.hset(keys.profile_key(vid, "p"),
-                          mapping={"fp": fp, "last_seen": int(time.time() * 1000)})
-                pipe.expire(keys.profile_key(vid, "p"), self._ttl)
-                await pipe.execute()
+            await self._claim(vid, fp)
         return visitor
+
+    async def _read(self, commands: list[tuple[str, ...]]) -> list[Any]:
+        """Read-only commands, pipelined in one round trip."""
+        if not commands:
+            return []
+        if self._mux is not None:
+            packed = b"".join(rawcall.encode(command) for command in commands)
+            return await rawcall.call_many(self.redis, packed, len(commands))
+        pipe = self.redis.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
+        return list(await pipe.execute())
+
+    async def _claim(self, vid: str, fp: str) -> None:
+        """Record a new visitor's fingerprint on its fresh profile, and point the fingerprint
+        at it, in one transaction. On the pipelined connection it is sent without waiting for
+        the answer: a claim that fails only means this visitor cannot be re-linked later."""
+        p_key = keys.profile_key(vid, "p")
+        if self._mux is None:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hset(p_key, mapping={"fp": fp, "last_seen": int(time.time() * 1000)})
+                pipe.expire(p_key, self._ttl)
+                pipe.set(keys.fingerprint_key(fp), vid, ex=self._ttl)
+                await pipe.execute()
+            return
+        packed = b"".join(rawcall.encode(command) for command in (
+            ("MULTI",),
+            ("HSET", p_key, "fp", fp, "last_seen", int(time.time() * 1000)),
+            ("EXPIRE", p_key, self._ttl),
+            ("SET", keys.fingerprint_key(fp), vid, "EX", self._ttl),
+            ("EXEC",)))
+        sent = self._mux.send_nowait(packed, 5)
+        if sent is None:  # no connection open right now: connect and wait
+            _check_claim(await self._mux.call_many(packed, 5))
+        else:
+            sent.add_done_callback(_claim_done)
 
     async def _relinkable(self, pid: str, fp: str) -> bool:
         """Only an anonymous profile that still carries this fingerprint and did not refuse it."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.hmget(keys.profile_key(pid, "p"), "contact", "fp", "last_seen")
-        pipe.hmget(keys.profile_key(pid, "consents"), *FINGERPRINT_CONSENTS)
-        (contact, stored_fp, last_seen), consents = await pipe.execute()
+        (contact, stored_fp, last_seen), consents = await self._read([
+            ("HMGET", keys.profile_key(pid, "p"), "contact", "fp", "last_seen"),
+            ("HMGET", keys.profile_key(pid, "consents"), *FINGERPRINT_CONSENTS)])
         if contact or stored_fp != fp.encode():
             return False
         # Someone active under that profile right now still has the cookie: a cookieless

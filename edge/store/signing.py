@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
+import re
 import secrets
 import time
 from collections.abc import Iterable
@@ -36,7 +36,7 @@ _LOGIN_DOMAIN = b"edge-login-token|"
 # Generous bounds: a real value is far below them, garbage above is rejected before any work.
 MAX_COOKIE_LENGTH = 256
 MAX_TOKEN_LENGTH = 4096
-_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def new_visitor_id() -> str:
@@ -53,12 +53,13 @@ def _b64d(text: str) -> bytes:
 
 
 def _mac(secret: str, domain: bytes, message: str) -> str:
-    digest = hmac.new(secret.encode("utf-8"), domain + message.encode("utf-8"), hashlib.sha256)
-    return _b64e(digest.digest())
+    # hmac.digest: the one-shot C path, several times cheaper than an hmac object per call
+    return _b64e(hmac.digest(secret.encode("utf-8"), domain + message.encode("utf-8"),
+                             "sha256"))
 
 
 def _is_id(value: str) -> bool:
-    return 0 < len(value) <= 64 and all(c in _ID_CHARS for c in value)
+    return _ID.fullmatch(value) is not None
 
 
 # --- the anonymous visitor cookie ------------------------------------------------------------
