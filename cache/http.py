@@ -70,16 +70,21 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
 
 
 def request_allows_cache(method: str, request_headers: Mapping[str, str]) -> bool:
-    if method != "GET" or "authorization" in request_headers:
-        return False
     # Conditional and partial requests go to the origin, which answers them exactly.
-    if any(h in request_headers for h in ("if-none-match", "if-modified-since", "range")):
+    if (
+        method != "GET"
+        or "authorization" in request_headers
+        or "if-none-match" in request_headers
+        or "if-modified-since" in request_headers
+        or "range" in request_headers
+    ):
         return False
     value = request_headers.get("cache-control")
     cc = directives(value) if value else {}
     if "no-cache" in cc or "no-store" in cc or "max-age" in cc and cc["max-age"] == "0":
         return False
-    return "no-cache" not in request_headers.get("pragma", "").lower()
+    pragma = request_headers.get("pragma")
+    return pragma is None or "no-cache" not in pragma.lower()
 
 
 _FRESHNESS_HEADERS = frozenset({b"set-cookie", b"cache-control", b"expires"})

@@ -20,58 +20,68 @@ HOP_BY_HOP = frozenset(
     }
 )
 
-# Headers the edge sets itself on the way to the origin.
-_REQUEST_OWN = frozenset({"host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"})
+# Request headers the client's values of which are not forwarded: the edge sets its own.
+_NOT_FORWARDED = HOP_BY_HOP | {"host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}
 
 
-def _connection_tokens(headers: Iterable[tuple[str, str]]) -> set[str]:
-    tokens: set[str] = set()
-    for name, value in headers:
-        if name == "connection":
-            tokens.update(t.strip().lower() for t in value.split(",") if t.strip())
-    return tokens
-
-
-def decode(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
-    """An ASGI scope's headers as text, names lower-cased."""
-    return [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in raw]
+def _connection_tokens(value: str) -> set[str]:
+    return {t.strip().lower() for t in value.split(",") if t.strip()}
 
 
 def request_headers(
-    decoded: list[tuple[str, str]],
+    raw: Iterable[tuple[bytes, bytes]],
     *,
     client_ip: str,
     scheme: str,
     origin_netloc: str,
     host_policy: str,
-) -> tuple[list[tuple[str, str]], str]:
-    """Headers to send to the origin, and the client's Host (for rewriting redirects).
-    ``decoded``: the request's headers as ``decode`` gives them."""
-    drop = HOP_BY_HOP | _connection_tokens(decoded)
-    out: list[tuple[str, str]] = []
+) -> tuple[dict[str, str], list[tuple[str, str]], str]:
+    """From an ASGI scope's headers, in one pass: the request's headers as text (names
+    lower-cased, repeats joined with ", ", cookies with "; "), the headers to send to the origin
+    (Host first), and the client's Host (for rewriting redirects)."""
+    merged: dict[str, str] = {}
+    forward: list[tuple[str, str]] = []
     client_host = ""
-    forwarded_for = ""
-    for name, value in decoded:
+    for k, v in raw:
+        name = k.decode("latin-1").lower()
+        value = v.decode("latin-1")
+        if name in merged:
+            merged[name] += ("; " if name == "cookie" else ", ") + value
+        else:
+            merged[name] = value
         if name == "host":
             client_host = value
-            continue
-        if name == "x-forwarded-for":
-            forwarded_for = f"{forwarded_for}, {value}" if forwarded_for else value
-            continue
-        if name in drop or name in _REQUEST_OWN:
-            continue
-        out.append((name, value))
-    out.append(
-        ("host", client_host if host_policy == "preserve" and client_host else origin_netloc)
+        elif name not in _NOT_FORWARDED:
+            forward.append((name, value))
+    connection = merged.get("connection")
+    if connection is not None:  # the headers it names are hop-by-hop too (rare in requests)
+        tokens = _connection_tokens(connection)
+        forward = [(n, v) for n, v in forward if n not in tokens]
+    forward.insert(
+        0, ("host", client_host if host_policy == "preserve" and client_host else origin_netloc)
     )
-    out.append(("x-forwarded-for", f"{forwarded_for}, {client_ip}" if forwarded_for else client_ip))
-    out.append(("x-forwarded-proto", scheme))
+    forwarded_for = merged.get("x-forwarded-for")
+    forward.append(
+        ("x-forwarded-for", f"{forwarded_for}, {client_ip}" if forwarded_for else client_ip)
+    )
+    forward.append(("x-forwarded-proto", scheme))
     if client_host:
-        out.append(("x-forwarded-host", client_host))
-    return out, client_host
+        forward.append(("x-forwarded-host", client_host))
+    return merged, forward, client_host
 
 
 _HOP_BY_HOP_BYTES = frozenset(h.encode() for h in HOP_BY_HOP)
+# What decides whether and how a response may be rewritten or cached (see ``response_headers``).
+FACTS = frozenset(
+    {
+        b"content-type",
+        b"content-encoding",
+        b"content-range",
+        b"content-length",
+        b"cache-control",
+        b"expires",
+    }
+)
 
 
 def response_headers(
@@ -79,22 +89,39 @@ def response_headers(
     *,
     origin: str,
     edge_base: str | None,
-) -> list[tuple[bytes, bytes]]:
-    """Headers to send back to the client: hop-by-hop removed, Location on the origin rewritten."""
-    items = [(k.lower(), v) for k, v in raw]
-    drop = _HOP_BY_HOP_BYTES
-    for name, value in items:
-        if name == b"connection":  # rare in responses: the tokens it names are hop-by-hop too
-            tokens = _connection_tokens([("connection", value.decode("latin-1"))])
-            drop = drop | {t.encode("latin-1") for t in tokens}
+) -> tuple[list[tuple[bytes, bytes]], dict[bytes, bytes]]:
+    """Headers to send back to the client (names lower-cased, hop-by-hop removed, Location on
+    the origin rewritten), and the first value of each of those in ``FACTS`` among them."""
     out: list[tuple[bytes, bytes]] = []
-    for name, value in items:
-        if name in drop:
+    facts: dict[bytes, bytes] = {}
+    connection: list[bytes] = []
+    for name, value in raw:
+        name = name.lower()
+        if name in _HOP_BY_HOP_BYTES:
+            if name == b"connection":
+                connection.append(value)
             continue
-        if name == b"location" and edge_base:
+        if name in FACTS:
+            facts.setdefault(name, value)
+        elif name == b"location" and edge_base:
             value = rewrite_location(value.decode("latin-1"), origin, edge_base).encode("latin-1")
         out.append((name, value))
-    return out
+    if connection:  # rare in responses: the headers it names are hop-by-hop too
+        tokens = _connection_tokens(b", ".join(connection).decode("latin-1"))
+        drop = {t.encode("latin-1") for t in tokens}
+        out = [(k, v) for k, v in out if k not in drop]
+        facts = response_facts(out)
+    return out, facts
+
+
+def response_facts(headers: Iterable[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+    """The first value of each header in ``FACTS``, from headers as ``response_headers``
+    gives them."""
+    facts: dict[bytes, bytes] = {}
+    for name, value in headers:
+        if name in FACTS:
+            facts.setdefault(name, value)
+    return facts
 
 
 def rewrite_location(location: str, origin: str, edge_base: str) -> str:
@@ -120,7 +147,3 @@ def get(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
         if k == name:
             return v
     return None
-
-
-def without(headers: list[tuple[bytes, bytes]], *names: bytes) -> list[tuple[bytes, bytes]]:
-    return [(k, v) for k, v in headers if k not in names]

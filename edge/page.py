@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class RequestHead:
     method: str
     path: str
@@ -33,6 +33,21 @@ class RequestHead:
     # time.monotonic() when the request arrived: personalization deadlines count from it.
     started: float = field(default_factory=time.monotonic)
 
+    def __init__(self, method: str, path: str, query: str, headers: Mapping[str, str],
+                 client_ip: str, scheme: str = "http", host: str = "",
+                 started: float | None = None):
+        # Written out because a frozen dataclass's own __init__ sets each field through
+        # object.__setattr__: a few µs on every request the proxy forwards.
+        d = self.__dict__
+        d["method"] = method
+        d["path"] = path
+        d["query"] = query
+        d["headers"] = headers
+        d["client_ip"] = client_ip
+        d["scheme"] = scheme
+        d["host"] = host
+        d["started"] = time.monotonic() if started is None else started
+
     @property
     def url(self) -> str:
         return f"{self.scheme}://{self.host}{self.path}" + (f"?{self.query}" if self.query else "")
@@ -43,7 +58,7 @@ class RequestHead:
         return parse_cookie_header(self.headers.get("cookie", "")).get(name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Page:
     """A page on its way to the visitor, after the slot scan."""
 
@@ -56,6 +71,18 @@ class Page:
     facts: Mapping[str, str] = field(default_factory=dict)
     title: str = ""
     charset: str = "utf-8"
+
+    def __init__(self, request: RequestHead, status: int, slots: tuple[str, ...],
+                 facts: Mapping[str, str] | None = None, title: str = "",
+                 charset: str = "utf-8"):
+        # Written out, as RequestHead's: one is built for every page that may be personalized.
+        d = self.__dict__
+        d["request"] = request
+        d["status"] = status
+        d["slots"] = slots
+        d["facts"] = {} if facts is None else facts
+        d["title"] = title
+        d["charset"] = charset
 
 
 @dataclass

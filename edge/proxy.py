@@ -20,6 +20,7 @@ from edge import encoding as enc
 from edge import headers as hdr
 from edge.deadline import bounded, eager
 from edge.errors import OriginError, OriginTimeout, RewriteError
+from edge.origin import make_origin_session
 from edge.page import Page, Personalizer, RequestHead, Session
 from edge.settings import Settings
 from edge.slots import SlotPlanner, render
@@ -29,10 +30,6 @@ log = logging.getLogger("edge.proxy")
 Scope = dict[str, Any]
 
 _BODYLESS_STATUS = frozenset({204, 304})
-# What decides whether a response may be rewritten (read in one pass over its headers).
-_REWRITE_HEADERS = frozenset(
-    {b"content-type", b"content-encoding", b"content-range", b"content-length"}
-)
 _ERROR_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>{status} {title}</title>"
     "<body style='font-family:sans-serif;max-width:36em;margin:4em auto'>"
@@ -42,50 +39,6 @@ _ERROR_PAGE = (
 
 def error_page(status: int, title: str, message: str) -> bytes:
     return _ERROR_PAGE.format(status=status, title=title, message=message).encode()
-
-
-def make_origin_session(settings: Settings) -> aiohttp.ClientSession:
-    connector = aiohttp.TCPConnector(
-        limit=settings.origin_pool_size,
-        keepalive_timeout=30,
-        ttl_dns_cache=60,
-    )
-    return aiohttp.ClientSession(
-        connector=connector,
-        auto_decompress=False,
-        timeout=aiohttp.ClientTimeout(
-            total=None,
-            connect=settings.origin_connect_timeout,
-            sock_read=settings.origin_timeout,
-        ),
-        cookie_jar=aiohttp.DummyCookieJar(),
-        skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
-        max_line_size=16384,
-        max_field_size=65536,
-        max_headers=512,
-        read_bufsize=256 * 1024,
-    )
-
-
-def request_head(scope: Scope, decoded: list[tuple[str, str]] | None = None) -> RequestHead:
-    """The request as the personalizer sees it. ``decoded``: the scope's headers already
-    decoded (``headers.decode``), if the caller has them."""
-    headers: dict[str, str] = {}
-    for name, value in hdr.decode(scope["headers"]) if decoded is None else decoded:
-        if name in headers:
-            headers[name] += ("; " if name == "cookie" else ", ") + value
-        else:
-            headers[name] = value
-    client = scope.get("client")
-    return RequestHead(
-        method=scope["method"],
-        path=scope["path"],
-        query=scope.get("query_string", b"").decode("latin-1"),
-        headers=headers,
-        client_ip=client[0] if client else "",
-        scheme=scope.get("scheme", "http"),
-        host=headers.get("host", ""),
-    )
 
 
 class Proxy:
@@ -110,9 +63,29 @@ class Proxy:
         self._tasks: set[asyncio.Future[Any]] = set()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        decoded = hdr.decode(scope["headers"])
-        head = request_head(scope, decoded)
-        await self._handle(scope, receive, send, head, decoded, _Identification(self, head))
+        client = scope.get("client")
+        client_ip = client[0] if client else ""
+        scheme = scope.get("scheme", "http")
+        # The request's headers are decoded once, for the personalizer and the origin both.
+        headers, forward, client_host = hdr.request_headers(
+            scope["headers"],
+            client_ip=client_ip,
+            scheme=scheme,
+            origin_netloc=self.origin_netloc,
+            host_policy=self.settings.host_policy,
+        )
+        head = RequestHead(
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b"").decode("latin-1"),
+            headers,
+            client_ip,
+            scheme,
+            headers.get("host", ""),
+        )
+        await self._handle(
+            scope, receive, send, head, forward, client_host, _Identification(self, head)
+        )
 
     async def _begin(self, head: RequestHead) -> Session | None:
         # No timer here: the deadline is applied only if the page is ready before this is
@@ -129,21 +102,15 @@ class Proxy:
         receive: Any,
         send: Any,
         head: RequestHead,
-        decoded: list[tuple[str, str]],
+        headers: list[tuple[str, str]],
+        client_host: str,
         begin: _Identification,
     ) -> None:
         method = head.method
-        headers, client_host = hdr.request_headers(
-            decoded,
-            client_ip=head.client_ip,
-            scheme=head.scheme,
-            origin_netloc=self.origin_netloc,
-            host_policy=self.settings.host_policy,
-        )
-        raw_path = scope.get("raw_path") or scope["path"].encode()
-        url = self.origin + raw_path.decode("latin-1")
+        target = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         if head.query:
-            url += "?" + head.query
+            target += "?" + head.query
+        url = self.origin + target
         # head.headers holds the request's headers already decoded and lower-cased.
         has_body = "transfer-encoding" in head.headers or (
             head.headers.get("content-length", "0").strip() not in ("", "0")
@@ -152,7 +119,7 @@ class Proxy:
 
         cache_key: str | None = None
         if self.cache is not None and not has_body and request_allows_cache(method, head.headers):
-            cache_key = raw_path.decode("latin-1") + (f"?{head.query}" if head.query else "")
+            cache_key = target
             entry = self.cache.lookup(cache_key, head.headers)
             if entry is not None:
                 now = time.time()
@@ -161,37 +128,25 @@ class Proxy:
                     self._spawn(self._refresh(url, headers, cache_key, head.headers))
                 age = (b"age", str(int(entry.age(now))).encode())
                 await self._finish_rewrite(
-                    send, entry.body, entry.status, [*entry.headers, age], head, begin
+                    send,
+                    entry.body,
+                    entry.status,
+                    [*entry.headers, age],
+                    hdr.response_facts(entry.headers),
+                    head,
+                    begin,
                 )
                 return
 
         try:
             resp = await self._open(method, url, headers, data)
-        except OriginTimeout:
-            await _send_simple(
-                send,
-                504,
-                error_page(
-                    504, "Gateway Timeout", "The shop did not answer in time. Please try again."
-                ),
-            )
-            return
         except OriginError as exc:
-            log.warning("origin unavailable: %s", exc)
-            await _send_simple(
-                send,
-                502,
-                error_page(
-                    502,
-                    "Bad Gateway",
-                    "The shop cannot be reached right now. Please try again shortly.",
-                ),
-            )
+            await _send_origin_error(send, exc)
             return
 
         async with resp:
             edge_base = f"{head.scheme}://{client_host}" if client_host else None
-            out_headers = hdr.response_headers(
+            out_headers, facts = hdr.response_headers(
                 resp.raw_headers, origin=self.origin, edge_base=edge_base
             )
             status = resp.status
@@ -199,8 +154,13 @@ class Proxy:
                 await self._send_start(send, status, out_headers, begin)
                 await send({"type": "http.response.body", "body": b""})
                 return
-            if self._may_rewrite(method, status, out_headers):
-                await self._rewrite(send, resp, status, out_headers, head, begin, cache_key)
+            if self._may_rewrite(method, status, facts):
+                try:
+                    await self._rewrite(
+                        send, resp, status, out_headers, facts, head, begin, cache_key
+                    )
+                except OriginError as exc:  # the page broke off before anything was sent
+                    await _send_origin_error(send, exc)
                 return
             await self._send_start(send, status, out_headers, begin)
             await _stream(send, resp.content)
@@ -233,22 +193,19 @@ class Proxy:
         except OSError as exc:
             raise OriginError(f"{self.origin}: {exc}") from exc
 
-    def _may_rewrite(self, method: str, status: int, headers: list[tuple[bytes, bytes]]) -> bool:
+    def _may_rewrite(self, method: str, status: int, facts: dict[bytes, bytes]) -> bool:
+        """``facts``: the response's headers as ``headers.response_headers`` gives them."""
         if method != "GET" or status != 200:
             return False
-        found: dict[bytes, bytes] = {}
-        for k, v in headers:
-            if k in _REWRITE_HEADERS and k not in found:  # the first of each, as hdr.get
-                found[k] = v
-        ctype = found.get(b"content-type")
+        ctype = facts.get(b"content-type")
         if ctype is None or not ctype[:9].lower() == b"text/html":
             return False
-        if b"content-range" in found:
+        if b"content-range" in facts:
             return False
-        coding = found.get(b"content-encoding")
+        coding = facts.get(b"content-encoding")
         if coding and enc.normalise(coding.decode("latin-1")) not in enc.SUPPORTED:
             return False
-        length = found.get(b"content-length")
+        length = facts.get(b"content-length")
         if length is not None:
             try:
                 if int(length) > self.settings.max_rewrite_bytes:
@@ -267,7 +224,9 @@ class Proxy:
         # Non-page responses do not wait for identification; a finished one adds its cookie.
         session = begin.ready()
         if session is not None:
-            headers = headers + session.response_headers()
+            extra = session.response_headers()
+            if extra:
+                headers = headers + extra
         await send({"type": "http.response.start", "status": status, "headers": headers})
 
     async def _rewrite(
@@ -276,35 +235,53 @@ class Proxy:
         resp: aiohttp.ClientResponse,
         status: int,
         headers: list[tuple[bytes, bytes]],
+        facts: dict[bytes, bytes],
         head: RequestHead,
         begin: _Identification,
         cache_key: str | None = None,
     ) -> None:
         limit = self.settings.max_rewrite_bytes
-        if hdr.get(headers, b"content-length") is not None:
-            # Known and within the limit (checked in _may_rewrite): one read.
-            raw = await resp.read()
-            if cache_key is not None and self.cache is not None:
-                self.cache.store(cache_key, head.headers, status, headers, raw)
-            await self._finish_rewrite(send, raw, status, headers, head, begin)
-            return
         chunks: list[bytes] = []
-        size = 0
-        async for chunk in resp.content.iter_any():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                # Too big to buffer: send what we hold and stream the rest untouched.
-                await self._send_start(send, status, headers, begin)
-                await send(
-                    {"type": "http.response.body", "body": b"".join(chunks), "more_body": True}
-                )
-                await _stream(send, resp.content)
-                return
-        raw = b"".join(chunks)
-        if cache_key is not None and self.cache is not None:
-            self.cache.store(cache_key, head.headers, status, headers, raw)
-        await self._finish_rewrite(send, raw, status, headers, head, begin)
+        try:
+            if b"content-length" in facts:
+                # Known and within the limit (checked in _may_rewrite): one read.
+                raw = await resp.read()
+            else:
+                size = 0
+                async for chunk in resp.content.iter_any():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > limit:
+                        break
+                raw = b"".join(chunks)
+        except TimeoutError as exc:
+            raise OriginTimeout(f"{self.origin} stopped sending {head.path}") from exc
+        except aiohttp.ClientError as exc:
+            raise OriginError(f"{self.origin}: {exc}") from exc
+        if len(raw) > limit:
+            # Too big to buffer: send what we hold and stream the rest untouched.
+            await self._send_start(send, status, headers, begin)
+            await send({"type": "http.response.body", "body": raw, "more_body": True})
+            await _stream(send, resp.content)
+            return
+        self._store(cache_key, head, status, headers, facts, raw)
+        await self._finish_rewrite(send, raw, status, headers, facts, head, begin)
+
+    def _store(
+        self,
+        key: str | None,
+        head: RequestHead,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        facts: dict[bytes, bytes],
+        body: bytes,
+    ) -> None:
+        # Only a response that says something of caching may be stored (cache.http.freshness):
+        # most pages do not, and cost no more than this.
+        if key is not None and self.cache is not None and (
+            b"cache-control" in facts or b"expires" in facts
+        ):
+            self.cache.store(key, head.headers, status, headers, body)
 
     async def _refresh(self, url: str, headers: list[tuple[str, str]], key: str,
                        request_headers: Any) -> None:
@@ -312,8 +289,10 @@ class Proxy:
         try:
             resp = await self._open("GET", url, headers, None)
             async with resp:
-                out = hdr.response_headers(resp.raw_headers, origin=self.origin, edge_base=None)
-                if self._may_rewrite("GET", resp.status, out) and self.cache is not None:
+                out, facts = hdr.response_headers(
+                    resp.raw_headers, origin=self.origin, edge_base=None
+                )
+                if self._may_rewrite("GET", resp.status, facts) and self.cache is not None:
                     body = await resp.content.read(self.settings.max_rewrite_bytes + 1)
                     if len(body) <= self.settings.max_rewrite_bytes:
                         self.cache.store(key, request_headers, resp.status, out, body)
@@ -334,24 +313,27 @@ class Proxy:
         raw: bytes,
         status: int,
         headers: list[tuple[bytes, bytes]],
+        facts: dict[bytes, bytes],
         head: RequestHead,
         begin: _Identification,
     ) -> None:
         session = await begin.session()
-        body = await self._personalize(raw, headers, head, status, session)
+        body = await self._personalize(raw, facts, head, status, session)
         if body is raw:
             out = headers
         else:
             out = _personalized_headers(headers, len(body))
         if session is not None:
-            out = out + session.response_headers()
+            extra = session.response_headers()
+            if extra:
+                out = out + extra
         await send({"type": "http.response.start", "status": status, "headers": out})
         await send({"type": "http.response.body", "body": body})
 
     async def _personalize(
         self,
         raw: bytes,
-        headers: list[tuple[bytes, bytes]],
+        facts: dict[bytes, bytes],
         head: RequestHead,
         status: int,
         session: Session | None,
@@ -359,7 +341,8 @@ class Proxy:
         """Return the body to send: ``raw`` itself unless something was filled."""
         page: Page | None = None
         try:
-            encoding = enc.normalise((hdr.get(headers, b"content-encoding") or b"").decode())
+            coding = facts.get(b"content-encoding")
+            encoding = enc.normalise(coding.decode("latin-1")) if coding else "identity"
             body = enc.decode(raw, encoding, self.settings.max_rewrite_bytes)
             if self.settings.inject_script and session is not None:
                 plan = self.planner.plan(body)
@@ -370,7 +353,7 @@ class Proxy:
                 plan = marked
             if not plan.slots and plan.body_end is None:
                 return raw
-            ctype = (hdr.get(headers, b"content-type") or b"").decode("latin-1")
+            ctype = facts.get(b"content-type", b"").decode("latin-1")
             charset = enc.usable_charset(enc.charset_from_content_type(ctype) or plan.charset)
             page = Page(
                 request=head,
@@ -469,8 +452,13 @@ def _personalized_headers(
     headers: list[tuple[bytes, bytes]], length: int
 ) -> list[tuple[bytes, bytes]]:
     """The origin's response headers, fitted to a body the edge personalized."""
-    out = [(k, v) for k, v in headers if k not in _NOT_FOR_PERSONALIZED]
-    vary = [v for k, v in headers if k == b"vary"]
+    out = []
+    vary = []
+    for k, v in headers:
+        if k not in _NOT_FOR_PERSONALIZED:
+            out.append((k, v))
+        elif k == b"vary":
+            vary.append(v)
     out.append((b"content-length", str(length).encode()))
     out.append((b"cache-control", b"private, no-cache"))
     value = b", ".join(vary)
@@ -503,6 +491,20 @@ async def _stream(send: Any, content: aiohttp.StreamReader) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
+async def _send_origin_error(send: Any, exc: OriginError) -> None:
+    if isinstance(exc, OriginTimeout):
+        page = error_page(
+            504, "Gateway Timeout", "The shop did not answer in time. Please try again."
+        )
+        await _send_simple(send, 504, page)
+        return
+    log.warning("origin unavailable: %s", exc)
+    page = error_page(
+        502, "Bad Gateway", "The shop cannot be reached right now. Please try again shortly."
+    )
+    await _send_simple(send, 502, page)
+
+
 async def _send_simple(send: Any, status: int, body: bytes) -> None:
     await send(
         {
@@ -518,4 +520,4 @@ async def _send_simple(send: Any, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["Proxy", "make_origin_session", "request_head", "error_page"]
+__all__ = ["Proxy", "make_origin_session", "error_page"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
+import socket
 import threading
 import zlib
 from collections.abc import Iterator
@@ -249,6 +251,53 @@ def test_origin_too_slow_is_504(edge: str) -> None:
     # The origin takes 5 s, the edge allows it 1 s: the 504 comes before the client gives up.
     r = httpx.get(edge + "/slow?s=5", timeout=4)
     assert r.status_code == 504
+
+
+def test_origin_stalling_mid_page_is_504(edge: str) -> None:
+    # The page starts, then the origin goes quiet for longer than the edge allows (1 s).
+    r = httpx.get(edge + "/stall?kind=html&s=4", timeout=3)
+    assert r.status_code == 504
+
+
+def test_origin_stalling_mid_download_ends_it_early(edge: str) -> None:
+    with httpx.Client(timeout=3) as c, c.stream("GET", edge + "/stall?kind=bin&s=4") as r:
+        assert r.status_code == 200
+        with pytest.raises(httpx.RemoteProtocolError):
+            r.read()
+
+
+def test_origin_timeout_is_per_wait_not_for_the_whole_answer(edge: str) -> None:
+    # Three pauses of 0.6 s: each under the edge's 1 s, together over it.
+    r = httpx.get(edge + "/stall?kind=html&s=0.6&n=3", timeout=5)
+    assert r.status_code == 200
+    assert "Witaj Krzysztofie" in r.text
+    r = httpx.get(edge + "/stall?kind=bin&s=0.6&n=3", timeout=5)
+    assert r.status_code == 200
+    assert r.content == b"first-chunk;" + b"x" * 100
+
+
+def test_origin_gets_the_clients_headers_and_nothing_else(edge: str) -> None:
+    # A raw request, so no client library adds headers of its own: aiohttp must not either
+    # (no User-Agent, Accept, Accept-Encoding; no Content-Type for a body that had none).
+    host, port = edge.removeprefix("http://").split(":")
+    for request in (
+        b"GET /echo HTTP/1.1\r\nHost: shop.example\r\nX-Custom: 1\r\n"
+        b"Connection: close\r\n\r\n",
+        b"POST /echo HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 3\r\n"
+        b"Connection: close\r\n\r\nabc",
+    ):
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(request)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        payload = json.loads(answer.partition(b"\r\n\r\n")[2])
+        names = [name for name, _ in payload["headers"]]
+        assert names[0] == "host"  # first, as aiohttp itself sends it
+        own = {"host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}
+        extra = {"x-custom"} if payload["method"] == "GET" else {"content-length"}
+        assert set(names) == own | extra
+        assert payload["body_length"] == (0 if payload["method"] == "GET" else 3)
 
 
 def test_origin_status_is_kept(edge: str, client: httpx.Client) -> None:

@@ -166,6 +166,24 @@ async def chunked_html(request: Request) -> Response:
     return StreamingResponse(body(), media_type="text/html; charset=utf-8")
 
 
+async def stall(request: Request) -> Response:
+    """Starts the answer, then goes quiet for ``s`` seconds ``n`` times between parts."""
+    pause = float(request.query_params.get("s", "5"))
+    times = int(request.query_params.get("n", "1"))
+    html = request.query_params.get("kind", "html") == "html"
+    page = SLOT_PAGE.encode() if html else b"first-chunk;" + b"x" * 100
+    cuts = [len(page) * i // (times + 1) for i in range(times + 2)]
+
+    async def body():  # type: ignore[no-untyped-def]
+        for i in range(times + 1):
+            if i:
+                await asyncio.sleep(pause)
+            yield page[cuts[i] : cuts[i + 1]]
+
+    media = "text/html; charset=utf-8" if html else "application/octet-stream"
+    return StreamingResponse(body(), media_type=media)
+
+
 async def slow(request: Request) -> Response:
     await asyncio.sleep(float(request.query_params.get("s", "5")))
     return HTMLResponse(PLAIN_PAGE)
@@ -196,6 +214,7 @@ def create_origin() -> Starlette:
             Route("/stream", stream),
             Route("/chunked", chunked_html),
             Route("/slow", slow),
+            Route("/stall", stall),
             Route("/api.json", json_api),
             Route("/missing", not_found),
         ]
