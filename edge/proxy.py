@@ -18,7 +18,7 @@ import aiohttp
 from cache.http import HttpCache, request_allows_cache
 from edge import encoding as enc
 from edge import headers as hdr
-from edge.deadline import bounded, eager
+from edge.deadline import bounded, start
 from edge.errors import OriginError, OriginTimeout, RewriteError
 from edge.origin import make_origin_session
 from edge.page import Page, Personalizer, RequestHead, Session
@@ -408,29 +408,36 @@ class _Identification:
     def __init__(self, proxy: Proxy, head: RequestHead):
         self._proxy = proxy
         self._head = head
+        self._started = False
+        # Either the session, when identification finished without waiting, or its task.
+        self._session: Session | None = None
         self._task: asyncio.Future[Session | None] | None = None
         accept = head.headers.get("accept", "")
         if head.method == "GET" and (not accept or "text/html" in accept):
             self._start()
 
-    def _start(self) -> asyncio.Future[Session | None]:
-        task = self._task = eager(self._proxy._begin(self._head))
-        if not task.done():
-            self._proxy._track(task)
-        return task
+    def _start(self) -> None:
+        self._started = True
+        self._session, self._task = start(self._proxy._begin(self._head))
+        if self._task is not None:
+            self._proxy._track(self._task)
 
     def ready(self) -> Session | None:
         """The session if identification has already finished, else None."""
         task = self._task
-        if task is None or not task.done() or task.cancelled() or task.exception():
+        if task is None:
+            return self._session
+        if not task.done() or task.cancelled() or task.exception():
             return None
         return task.result()
 
     async def session(self) -> Session | None:
         """The session, waiting at most until ``personalize_timeout`` after the request
         arrived; None (an unpersonalized page) past that."""
-        task = self._task or self._start()
-        if not task.done():
+        if not self._started:
+            self._start()
+        task = self._task
+        if task is not None and not task.done():
             timeout = self._proxy.settings.personalize_timeout
             remaining = self._head.started + timeout - time.monotonic()
             if remaining > 0:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from edge.deadline import bounded, eager
+from edge.deadline import bounded, eager, start
 
 
 def _deadline(seconds: float) -> float:
@@ -134,6 +134,27 @@ async def test_eager_keeps_exceptions_raised_before_and_after_waiting() -> None:
 
     with pytest.raises(KeyError):
         await eager(late())
+
+
+async def test_start_gives_a_value_without_a_future_or_a_task_that_finishes() -> None:
+    async def quick() -> str:
+        return "session"
+
+    assert start(quick()) == ("session", None)
+
+    async def waits() -> str:
+        await asyncio.sleep(0.01)
+        return "later"
+
+    value, task = start(waits())
+    assert value is None and task is not None and not task.done()
+    assert await task == "later"
+
+    async def early() -> None:
+        raise ValueError("bad cookie")
+
+    with pytest.raises(ValueError, match="bad cookie"):
+        start(early())
 
 
 @pytest.mark.parametrize("start", ["bounded", "eager"])
