@@ -83,49 +83,26 @@ class Proxy:
             scheme,
             headers.get("host", ""),
         )
-        await self._handle(
-            scope, receive, send, head, forward, client_host, _Identification(self, head)
-        )
-
-    async def _begin(self, head: RequestHead) -> Session | None:
-        # No timer here: the deadline is applied only if the page is ready before this is
-        # (see _Identification.session), which is rare, as it overlaps the origin's answer.
-        try:
-            return await self.personalizer.begin(head)
-        except Exception:
-            log.exception("identifying the visitor failed; serving unpersonalized")
-            return None
-
-    async def _handle(
-        self,
-        scope: Scope,
-        receive: Any,
-        send: Any,
-        head: RequestHead,
-        headers: list[tuple[str, str]],
-        client_host: str,
-        begin: _Identification,
-    ) -> None:
+        begin = _Identification(self, head)
         method = head.method
         target = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         if head.query:
             target += "?" + head.query
         url = self.origin + target
-        # head.headers holds the request's headers already decoded and lower-cased.
-        has_body = "transfer-encoding" in head.headers or (
-            head.headers.get("content-length", "0").strip() not in ("", "0")
+        has_body = "transfer-encoding" in headers or (
+            headers.get("content-length", "0").strip() not in ("", "0")
         )
         data = _request_body(receive) if has_body else None
 
         cache_key: str | None = None
-        if self.cache is not None and not has_body and request_allows_cache(method, head.headers):
+        if self.cache is not None and not has_body and request_allows_cache(method, headers):
             cache_key = target
-            entry = self.cache.lookup(cache_key, head.headers)
+            entry = self.cache.lookup(cache_key, headers)
             if entry is not None:
                 now = time.time()
                 if not entry.is_fresh(now) and not entry.refreshing:
                     entry.refreshing = True  # one background refresh per stale entry
-                    self._spawn(self._refresh(url, headers, cache_key, head.headers))
+                    self._spawn(self._refresh(url, forward, cache_key, headers))
                 age = (b"age", str(int(entry.age(now))).encode())
                 await self._finish_rewrite(
                     send,
@@ -139,7 +116,7 @@ class Proxy:
                 return
 
         try:
-            resp = await self._open(method, url, headers, data)
+            resp = await self._open(method, url, forward, data)
         except OriginError as exc:
             await _send_origin_error(send, exc)
             return
@@ -164,6 +141,15 @@ class Proxy:
                 return
             await self._send_start(send, status, out_headers, begin)
             await _stream(send, resp.content)
+
+    async def _begin(self, head: RequestHead) -> Session | None:
+        # No timer here: the deadline is applied only if the page is ready before this is
+        # (see _Identification.session), which is rare, as it overlaps the origin's answer.
+        try:
+            return await self.personalizer.begin(head)
+        except Exception:
+            log.exception("identifying the visitor failed; serving unpersonalized")
+            return None
 
     async def _open(
         self,
