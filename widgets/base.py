@@ -66,7 +66,7 @@ class Widget(ABC, Generic[P]):
         if isinstance(raw, self.params_model):
             return raw  # type: ignore[return-value]
         if type(raw) is dict:
-            key = tuple([(k, id(v)) for k, v in raw.items()])
+            key = (tuple(raw), tuple(map(id, raw.values())))
             hit = self._parsed.get(key)
             if hit is not None:
                 return hit[1]
@@ -188,7 +188,12 @@ def fields_of(value: Any, keys: tuple[str, ...]) -> Any:
     when ``value`` is not a mapping (widgets read nothing of it then)."""
     if not isinstance(value, Mapping):
         return None
-    return tuple([frozen(value.get(k)) for k in keys])
+    out = []
+    for k in keys:
+        v = value.get(k)
+        kind = type(v)  # the common kinds as frozen() has them, without a call each
+        out.append(v if kind is str else (kind, v) if kind in _SCALARS else frozen(v))
+    return tuple(out)
 
 
 def placement_key(placement: PlacementInfo) -> tuple[str, str, str]:

@@ -32,3 +32,25 @@ def test_build_context_from_dicts_and_defaults() -> None:
 def test_signals_keep_given_order_on_equal_scores() -> None:
     signals = Signals.from_raw({"A": [("X", 1), ("Y", 2), ("Z", 1)]})
     assert [s for s, _ in signals.viewed_together["A"]] == ["Y", "X", "Z"]
+
+
+def test_placements_given_as_dicts_are_each_their_own() -> None:
+    from widgets.context import PlacementInfo, RenderContext
+
+    first = build_context(placement={"id": "hero", "variant": "a", "experiment": "x"})
+    again = build_context(placement={"id": "hero", "variant": "a", "experiment": "x"})
+    assert again.placement == first.placement == PlacementInfo("hero", "a", "x")
+    for other in ({"id": "hero", "variant": "b", "experiment": "x"},
+                  {"id": "hero", "variant": "a", "experiment": ""},
+                  {"id": "recs", "variant": "a", "experiment": "x"},
+                  {"id": "hero", "variant": "a"}):
+        got = build_context(placement=other).placement
+        assert got == PlacementInfo(**{k: str(v) for k, v in other.items()}), other
+    # values that are not text are converted on every call
+    assert build_context(placement={"id": 1, "variant": 2.0, "experiment": None}
+                         ).placement == PlacementInfo("1", "2.0", "None")
+    # the context built without its __init__ is the one __init__ builds
+    ctx = build_context(language="de", currency="EUR", placement=first.placement)
+    assert ctx == RenderContext(language="de", currency="EUR", page=ctx.page,
+                                visitor=ctx.visitor, placement=first.placement,
+                                catalog=ctx.catalog, signals=ctx.signals)

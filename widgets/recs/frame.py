@@ -64,9 +64,18 @@ _FIELDS = ("viewed", "cart", "purchased", "liked", "preferences", "attribute_aff
 
 
 def _cart_key(cart: tuple[CartItem, ...]) -> tuple[Any, ...]:
-    if type(cart) is not tuple or any(type(item) is not CartItem for item in cart):
+    if type(cart) is not tuple:
         raise Unmemoizable("cart")
-    return tuple([(frozen(i.sku), frozen(i.qty), frozen(i.price)) for i in cart])
+    out = []
+    for i in cart:
+        if type(i) is not CartItem:
+            raise Unmemoizable("cart")
+        out.append((frozen(i.sku), frozen(i.qty), frozen(i.price)))
+    return tuple(out)
+
+
+def _in_order(fields: frozenset[str]) -> tuple[str, ...]:
+    return tuple([field for field in _FIELDS if field in fields])
 
 
 def _visitor_reads(params: RecsParams) -> frozenset[str]:
@@ -95,7 +104,10 @@ class RecommendationFrame(Widget[RecsParams]):
         # The frame around a list of products (keyed by the Product objects, which hash by
         # identity: a new catalog version brings new objects).
         self._frames = RenderMemo()
-        self._reads: dict[int, tuple[RecsParams, frozenset[str]]] = {}
+        # Per params: the visitor fields their frame reads (in _FIELDS order), with a page
+        # product in the catalog, without one (anchor "auto"), and for the other anchors.
+        self._reads: dict[int, tuple[RecsParams, tuple[str, ...], tuple[str, ...],
+                                     tuple[str, ...]]] = {}
 
     def _view(self, product: Product, ctx: RenderContext, show_price: bool
               ) -> dict[str, Any] | None:
@@ -124,16 +136,16 @@ class RecommendationFrame(Widget[RecsParams]):
         if reads is None or reads[0] is not params:
             if len(self._reads) >= 1024:
                 self._reads.clear()
-            reads = self._reads[id(params)] = (params, _visitor_reads(params))
-        fields = reads[1]
+            fields = _visitor_reads(params)
+            reads = self._reads[id(params)] = (
+                params, _in_order(fields), _in_order(fields | _ANCHOR_FALLBACK),
+                _in_order(fields | _ANCHOR_READS.get(params.anchor, frozenset())))
         if params.anchor == "auto":
-            if ctx.catalog.get(page.sku) is None:
-                fields = fields | _ANCHOR_FALLBACK
-        elif params.anchor in _ANCHOR_READS:
-            fields = fields | _ANCHOR_READS[params.anchor]
+            read = reads[1] if ctx.catalog.get(page.sku) is not None else reads[2]
+        else:
+            read = reads[3]
         parts = tuple([(field, _cart_key(visitor.cart) if field == "cart"
-                        else frozen(getattr(visitor, field))) for field in _FIELDS
-                       if field in fields])
+                        else frozen(getattr(visitor, field))) for field in read])
         return ((id(params), id(ctx.catalog), id(ctx.signals), ctx.language, ctx.currency,
                  frozen(page.sku), frozen(page.category), placement_key(ctx.placement), parts),
                 (params, ctx.catalog, ctx.signals))
