@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from edge.page import Page, RequestHead
-from edge.store.frozen import FrozenDict
+from edge.store.frozen import EMPTY_DICT, FrozenDict
 from edge.store.profile import Advisor, Profile, cart_value, derived
 from rules.context import (
     AttributeViews,
@@ -294,6 +294,11 @@ def _visitor(values: tuple[Any, ...], attributes: Any, advisor: Advisor | None,
     )
 
 
+_EMPTY_VISITORS = {known: VisitorInfo(
+    known=known, attributes=EMPTY_DICT, preferences=EMPTY_DICT, attribute_affinities=EMPTY_DICT,
+    category_affinities=EMPTY_DICT) for known in (False, True)}
+
+
 def visitor_info(profile: Profile, *, known: bool) -> VisitorInfo:
     """The visitor as the widgets see it. Built once per page and shared by its placements;
     the profile's own mappings are handed over as they are (nothing here or in the widgets
@@ -303,6 +308,13 @@ def visitor_info(profile: Profile, *, known: bool) -> VisitorInfo:
     loyalty = profile.loyalty
     points, tier, next_tier, to_next = (loyalty.points, loyalty.tier, loyalty.next_tier,
                                         loyalty.points_to_next)
+    if not (profile.attributes or profile.product_views or profile.cart or profile.purchases
+            or profile.likes or profile.preferences or profile.attribute_values
+            or profile.categories or tier or points or (profile.advisor and
+                                                        profile.advisor.name)):
+        # Nothing to show of a new visitor: one empty visitor, whatever empty containers
+        # their profile holds.
+        return _EMPTY_VISITORS[bool(known)]
     # With the types: 1 and 1.0 are equal keys but are shown differently.
     values = (bool(known), points, tier, next_tier, to_next,
               type(points), type(tier), type(next_tier), type(to_next))
@@ -319,12 +331,20 @@ def unread_count(inbox: Mapping[str, Any], now_ms: int) -> int:
 
 def page_info(page: Page) -> WidgetPage:
     facts = page.facts
-    return WidgetPage(
-        page_type=facts.get("page-type", ""),
-        url=page.request.url,
-        sku=facts.get("product") or None,
-        category=facts.get("category") or None,
-    )
+    key = (facts.get("page-type", ""), page.request.url, facts.get("product") or None,
+           facts.get("category") or None)
+    # The shop's pages are few: their (frozen) page info is made once per page.
+    found = _PAGES.get(key)
+    if found is None:
+        found = WidgetPage(page_type=key[0], url=key[1], sku=key[2], category=key[3])
+        if all(type(value) is str or value is None for value in key):  # 1 == 1.0: not text
+            if len(_PAGES) >= 4096:
+                _PAGES.clear()
+            _PAGES[key] = found
+    return found
+
+
+_PAGES: dict[tuple[Any, ...], WidgetPage] = {}
 
 
 def request_language(head: RequestHead) -> str:

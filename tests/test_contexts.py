@@ -10,7 +10,7 @@ import time
 from datetime import datetime
 from typing import Any
 
-from edge.contexts import _Clock, rules_context, unread_count, visitor_info
+from edge.contexts import _Clock, page_info, rules_context, unread_count, visitor_info
 from edge.page import Page, RequestHead
 from edge.store.frozen import FrozenDict, FrozenList
 from edge.store.profile import (
@@ -22,6 +22,8 @@ from edge.store.profile import (
     PlacementHistory,
     Profile,
 )
+from widgets.context import PageInfo as WidgetPage
+from widgets.context import VisitorInfo
 from widgets.inbox_view import unread_count as widgets_unread_count
 
 NOW = 1_763_900_000.25
@@ -302,3 +304,39 @@ def test_the_badge_counts_only_the_offers_the_inbox_shows() -> None:
     states["late"] = _offer(0, expires=NOW_MS + 5)
     for now in (NOW_MS, NOW_MS + 5):
         assert unread_count(frozen(states), now) == widgets_unread_count(states, now)
+
+
+def test_a_visitor_with_nothing_stored_is_empty_and_anything_stored_shows() -> None:
+    empty = Profile(id="n", stable_id="n")
+    assert visitor_info(empty, known=False) == VisitorInfo(known=False)
+    assert visitor_info(empty, known=True).known is True
+    assert visitor_info(dataclasses.replace(empty, loyalty=Loyalty(points=5)), known=False
+                        ).loyalty == {"points": 5, "tier": "", "next_tier": "",
+                                      "points_to_next": 0}
+    assert visitor_info(dataclasses.replace(empty, advisor=Advisor(name="Jan")), known=False
+                        ).advisor is not None
+    assert visitor_info(dataclasses.replace(empty, advisor=Advisor()), known=False
+                        ).advisor is None
+    for name, value in (("attributes", {"first_name": "Ola"}), ("likes", ["A"]),
+                        ("product_views", [{"sku": "A"}]), ("cart", [{"sku": "A"}]),
+                        ("purchases", [{"items": [{"sku": "A"}]}]),
+                        ("preferences", {"size": "42"}), ("categories", {"bags": 1.0}),
+                        ("attribute_values", {"fit": {"slim": 1.0}})):
+        assert visitor_info(dataclasses.replace(empty, **{name: value}), known=False
+                            ) != VisitorInfo(known=False), name
+
+
+def test_page_infos_follow_every_fact_and_the_url() -> None:
+    base = page_info(page())
+    assert base == WidgetPage(page_type="product", url="http://shop.test/p/A?utm_source=news",
+                              sku="A", category="shoes/running")
+    assert page_info(page()) is base
+    other = page_info(page("/p/B", ""))
+    assert other.url == "http://shop.test/p/B" and other is not base
+    head = RequestHead("GET", "/", "", {}, "127.0.0.1", host="shop.test")
+    for facts in ({"page-type": "home"}, {"page-type": "home", "product": "A"},
+                  {"page-type": "home", "category": "c"}, {"product": ""}):
+        got = page_info(Page(head, 200, (), facts))
+        assert got == WidgetPage(page_type=facts.get("page-type", ""), url="http://shop.test/",
+                                 sku=facts.get("product") or None,
+                                 category=facts.get("category") or None), facts
