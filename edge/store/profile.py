@@ -300,10 +300,15 @@ class DerivedMemo:
         return len(self._young) + len(self._old)
 
     def __call__(self, fn: Callable[..., _T], *parts: Any) -> _T:
-        for part in parts:
-            if type(part) not in _READ_ONLY:
+        if len(parts) == 1:  # the common case, without the loops
+            if type(parts[0]) not in _READ_ONLY:
                 return fn(*parts)
-        key = (fn, *[id(part) for part in parts])
+            key: tuple[Any, ...] = (fn, id(parts[0]))
+        else:
+            for part in parts:
+                if type(part) not in _READ_ONLY:
+                    return fn(*parts)
+            key = (fn, *map(id, parts))
         # An entry's parts are alive, so equal ids in its key name the very same objects.
         entry = self._young.get(key)
         if entry is None:
@@ -320,7 +325,7 @@ class DerivedMemo:
         for part in parts:
             if type(part) not in _READ_ONLY:
                 return fn(values, *parts)
-        key = (fn, values, *[id(part) for part in parts])
+        key = (fn, values, *map(id, parts))
         entry = self._young.get(key)
         if entry is None:
             entry = self._old.get(key)

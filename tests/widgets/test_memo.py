@@ -181,3 +181,25 @@ def test_memo_is_bounded() -> None:
             "banner", ctx, BANNER)
         assert len(banner.memo) <= 5
 
+
+
+def test_a_remembered_cart_key_is_only_ever_its_own_carts(catalog: Catalog,
+                                                          signals: Signals) -> None:
+    from dataclasses import replace
+
+    from widgets.context import CartItem
+
+    registry = WidgetRegistry.create()
+    sku = next(iter(catalog)).sku
+    base = registry.render("recs", ctx_for(catalog, signals, sku), FRAME, include_css=False)
+    assert base is not None
+    shown = [s.sku for s in catalog if f'data-edge-sku="{s.sku}"' in base]
+    ctx = ctx_for(catalog, signals, sku)
+    for cart in ((CartItem(shown[0]),), (CartItem(shown[1]),), (CartItem(shown[0]),),
+                 (CartItem(shown[0], qty=2),), (CartItem(shown[0], price=1),)):
+        visitor = replace(ctx.visitor, cart=cart)
+        for _ in range(2):  # the second time with the same cart object: its key remembered
+            got = replace(ctx, visitor=visitor)
+            html = registry.render("recs", got, FRAME, include_css=False)
+            assert html == fresh("recs", got, FRAME)
+            assert f'data-edge-sku="{cart[0].sku}"' not in (html or "")

@@ -63,6 +63,9 @@ _FIELDS = ("viewed", "cart", "purchased", "liked", "preferences", "attribute_aff
            "category_affinities")
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _cart_key(cart: tuple[CartItem, ...]) -> tuple[Any, ...]:
     if type(cart) is not tuple:
         raise Unmemoizable("cart")
@@ -72,6 +75,12 @@ def _cart_key(cart: tuple[CartItem, ...]) -> tuple[Any, ...]:
             raise Unmemoizable("cart")
         out.append((frozen(i.sku), frozen(i.qty), frozen(i.price)))
     return tuple(out)
+
+
+def _unchangeable(cart: tuple[CartItem, ...]) -> bool:
+    # A tuple of frozen cart items holding plain values: nothing in it can change.
+    return all(type(i.sku) in _PLAIN and type(i.qty) in _PLAIN and type(i.price) in _PLAIN
+               for i in cart)
 
 
 def _in_order(fields: frozenset[str]) -> tuple[str, ...]:
@@ -108,6 +117,7 @@ class RecommendationFrame(Widget[RecsParams]):
         # product in the catalog, without one (anchor "auto"), and for the other anchors.
         self._reads: dict[int, tuple[RecsParams, tuple[str, ...], tuple[str, ...],
                                      tuple[str, ...]]] = {}
+        self._carts: dict[int, tuple[tuple[CartItem, ...], tuple[Any, ...]]] = {}
 
     def _view(self, product: Product, ctx: RenderContext, show_price: bool
               ) -> dict[str, Any] | None:
@@ -125,6 +135,21 @@ class RecommendationFrame(Widget[RecsParams]):
     def clear_memo(self) -> None:
         super().clear_memo()
         self._frames.clear()
+        self._carts.clear()
+
+    def _cart_key(self, cart: tuple[CartItem, ...]) -> tuple[Any, ...]:
+        """``_cart_key``, remembered per cart tuple (the edge hands a returning visitor the
+        same one while their cart is unchanged); the entry holds the tuple, so its id stays
+        its own."""
+        hit = self._carts.get(id(cart))
+        if hit is not None and hit[0] is cart:
+            return hit[1]
+        key = _cart_key(cart)
+        if _unchangeable(cart):
+            if len(self._carts) >= 4096:
+                self._carts.clear()
+            self._carts[id(cart)] = (cart, key)
+        return key
 
     def memo_key(self, ctx: RenderContext, params: RecsParams) -> MemoKey:
         """The page, catalog, signals and placement, and only the parts of the visitor that the
@@ -144,7 +169,7 @@ class RecommendationFrame(Widget[RecsParams]):
             read = reads[1] if ctx.catalog.get(page.sku) is not None else reads[2]
         else:
             read = reads[3]
-        parts = tuple([(field, _cart_key(visitor.cart) if field == "cart"
+        parts = tuple([(field, self._cart_key(visitor.cart) if field == "cart"
                         else frozen(getattr(visitor, field))) for field in read])
         return ((id(params), id(ctx.catalog), id(ctx.signals), ctx.language, ctx.currency,
                  frozen(page.sku), frozen(page.category), placement_key(ctx.placement), parts),
