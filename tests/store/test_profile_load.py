@@ -257,3 +257,16 @@ async def test_the_advisor_is_read_with_the_profile(store: Store, redis: Any) ->
     assert first.advisor.email == "" and first.known
     await redis.hset(keys.profile_key("v1", "p"), "advisor", msgpack.packb({"name": "Ola"}))
     assert (await store.load("v1", PAGE)).advisor.name == "Ola"  # type: ignore[union-attr]
+
+
+def test_an_empty_profile_is_a_profile_with_nothing_stored() -> None:
+    from edge.store.frozen import EMPTY_DICT, EMPTY_LIST
+
+    empty = Profile.empty("v9")
+    assert empty == Profile(id="v9", stable_id="v9")
+    assert vars(empty) == vars(Profile(id="v9", stable_id="v9"))
+    assert list(vars(empty)) == [f.name for f in dataclasses.fields(Profile)]
+    assert empty.attributes is EMPTY_DICT and empty.cart is EMPTY_LIST  # shared, read-only
+    with pytest.raises(TypeError):
+        empty.attributes["x"] = 1  # type: ignore[index]
+    assert Profile.empty("v8").id == "v8" and empty.id == "v9"
