@@ -152,13 +152,25 @@ class _Clock:
         return cls.head + cls.tail, cls.hour, cls.weekday
 
 
+def _utm(query: str) -> dict[str, str]:
+    # Campaign links bring the same few query strings again and again: parsed once each.
+    return dict(_utm_cached(query) if len(query) <= 512 else _utm_items(query))
+
+
+def _utm_items(query: str) -> tuple[tuple[str, str], ...]:
+    query_args = dict(parse_qsl(query))
+    return tuple((k[4:], v) for k, v in query_args.items() if k.startswith("utm_"))
+
+
+_utm_cached = lru_cache(maxsize=1024)(_utm_items)
+
+
 def rules_context(
     profile: Profile, page: Page, *, known: bool, language: str, now: float
 ) -> Context:
     request = page.request
     facts = page.facts
     headers = request.headers
-    query = dict(parse_qsl(request.query)) if request.query else {}
     visit = profile.visit
     # The page being served counts as a view of this visit; a lapsed visit starts a new one.
     if visit.active:
@@ -199,7 +211,7 @@ def rules_context(
             page_views=page_views,
             visit_number=max(1, visit_number),
             referrer=headers.get("referer", ""),
-            utm={k[4:]: v for k, v in query.items() if k.startswith("utm_")},
+            utm=_utm(request.query) if request.query else {},
         ),
         profile=attrs,
         preferences=dict(profile.preferences),
@@ -326,7 +338,7 @@ def visitor_info(profile: Profile, *, known: bool) -> VisitorInfo:
 def unread_count(inbox: Mapping[str, Any], now_ms: int) -> int:
     """``widgets.inbox_view.unread_count`` for a profile's inbox: what the badge needs of the
     offers is derived once per stored inbox, and only the expiry is checked per page."""
-    return count_unread(derived(badge_entries, inbox), now_ms)
+    return count_unread(derived(badge_entries, inbox), now_ms) if inbox else 0
 
 
 def page_info(page: Page) -> WidgetPage:

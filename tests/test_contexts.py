@@ -205,6 +205,16 @@ def test_a_context_can_be_changed_without_touching_the_next_one() -> None:
     assert again["profile"]["first_name"] == "Anna"
 
 
+def test_campaign_parameters_come_from_the_query() -> None:
+    for query, utm in (("utm_source=a&utm_source=b&x=1&utm_medium=m", {"source": "b",
+                                                                      "medium": "m"}),
+                       ("x=1", {}), ("", {}), ("utm_term=" + "t" * 600, {"term": "t" * 600})):
+        for _ in range(2):
+            ctx = rules_context(rich(), page(query=query), known=True, language="pl", now=NOW)
+            assert ctx.session.utm == utm, query
+            ctx.session.utm["changed"] = "yes"  # each context has its own
+
+
 def test_an_empty_profile_gives_an_empty_context() -> None:
     d = context(Profile(id="n", stable_id="n"), known=False)
     assert d["purchases"] == [] and d["cart"] == {"items": [], "value": 0}
