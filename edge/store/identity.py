@@ -248,9 +248,18 @@ class Identity:
     async def _without_cookie(self, fp: str | None, fp_pid: bytes | None) -> Visitor:
         if fp and fp_pid and fp_pid != AMBIGUOUS:
             candidate = fp_pid.decode()
-            if is_profile_id(candidate) and await self._relinkable(candidate, fp):
+            verdict = await self._relinkable(candidate, fp) if is_profile_id(candidate) \
+                else "stale"
+            if verdict == "relink":
                 return Visitor(id=candidate, visitor_id=candidate, via="fingerprint",
                                cookie_header=self.cookie_header(candidate))
+            if verdict == "live":
+                # Someone is browsing under that profile right now, with its cookie: this
+                # cookieless request with the same traits is another device (NAT, identical
+                # phones). Two live profiles share the fingerprint: it never re-links again,
+                # so neither can later be handed the other's profile.
+                await self.mark_ambiguous(fp)
+                fp_pid = AMBIGUOUS
         vid = new_visitor_id()
         visitor = Visitor(id=vid, visitor_id=vid, is_new=True, via="new",
                           cookie_header=self.cookie_header(vid))
@@ -294,23 +303,24 @@ class Identity:
         else:
             sent.add_done_callback(_claim_done)
 
-    async def _relinkable(self, pid: str, fp: str) -> bool:
-        """Only an anonymous profile that still carries this fingerprint and did not refuse it."""
+    async def _relinkable(self, pid: str, fp: str) -> str:
+        """Whether a cookieless visitor may re-join profile ``pid``, which fingerprint ``fp``
+        points at: "relink" only for an anonymous profile that still carries this fingerprint,
+        did not refuse it and is idle; "live" when someone is active under it right now;
+        "stale" when the link no longer holds (a known contact, another fingerprint, refused)."""
         (contact, stored_fp, last_seen), consents = await self._read([
             ("HMGET", keys.profile_key(pid, "p"), "contact", "fp", "last_seen"),
             ("HMGET", keys.profile_key(pid, "consents"), *FINGERPRINT_CONSENTS)])
         if contact or stored_fp != fp.encode():
-            return False
-        # Someone active under that profile right now still has the cookie: a cookieless
-        # request with the same traits is another device (NAT, identical phones), not them.
-        if last_seen and time.time() * 1000 - float(last_seen) <= VISIT_IDLE_MS:
-            return False
+            return "stale"
         for blob in consents:
             if blob is not None:
                 value = msgpack.unpackb(blob, raw=False)
                 if isinstance(value, dict) and value.get("granted") is False:
-                    return False
-        return True
+                    return "stale"
+        if last_seen and time.time() * 1000 - float(last_seen) <= VISIT_IDLE_MS:
+            return "live"
+        return "relink"
 
     async def _login(self, visitor: Visitor, claims: LoginClaims) -> None:
         pid, outcome = await self.link(visitor.id, claims.contact_id, claims.email)

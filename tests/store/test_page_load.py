@@ -113,14 +113,28 @@ async def test_begin_links_a_login_token_for_another_contact(
     assert again.visitor.id == session.visitor.id and again.visitor.contact_id == "c-5"
 
 
+async def test_a_cookieless_twin_of_a_live_profile_makes_the_fingerprint_ambiguous(
+    identity: Identity, store: Store, redis: Any
+) -> None:
+    first_pid, _ = await _returning(identity, store)
+    fp = fingerprint(head())
+    assert await redis.get(keys.fingerprint_key(fp)) == first_pid.encode()
+    second = await identity.identify(head())  # an identical phone, cookieless, while first browses
+    assert second.id != first_pid and second.is_new
+    # two live profiles share the fingerprint: it never re-links again, to either of them
+    assert await redis.get(keys.fingerprint_key(fp)) == AMBIGUOUS
+    third = await identity.identify(head())
+    assert third.is_new and third.id not in (first_pid, second.id)
+    assert await redis.get(keys.fingerprint_key(fp)) == AMBIGUOUS
+
+
 async def test_a_fingerprint_held_by_another_live_profile_becomes_ambiguous(
     owner: Any, identity: Identity, store: Store, redis: Any
 ) -> None:
     first_pid, first_cookie = await _returning(identity, store)
-    second = await identity.identify(head())  # an identical phone, cookieless, while first browses
-    assert second.id != first_pid
     fp = fingerprint(head())
-    assert await redis.get(keys.fingerprint_key(fp)) == second.id.encode()
+    # meanwhile the fingerprint came to point at another profile (claimed while this one idled)
+    await redis.set(keys.fingerprint_key(fp), "another-profile")
     await owner.begin(head(first_cookie))  # the first phone comes back with its cookie
     for _ in range(50):
         if await redis.get(keys.fingerprint_key(fp)) == AMBIGUOUS:
