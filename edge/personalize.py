@@ -21,7 +21,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from edge.api.embed import script_tag
-from edge.contexts import page_info, rules_context, visitor_info
+from edge.contexts import page_info, rules_context, unread_count, visitor_info
 from edge.errors import StoreError
 from edge.page import Fills, NullSession, Page, RequestHead, Session
 from edge.results import load_experiment_counters
@@ -38,7 +38,7 @@ from edge.store.writeback import WriteBehind
 from rules import Decision, RuleSet, RuleStore, decide
 from rules.experiments import allocations
 from widgets import Catalog, Signals, WidgetRegistry, build_context, pick_language
-from widgets.inbox_view import render_shell, unread_count
+from widgets.inbox_view import render_shell
 from widgets.popup import PopupWidget
 from widgets.registry import default_widgets, render_placement
 
@@ -244,7 +244,7 @@ class EdgePersonalizer:
             if visitor.is_new:
                 # A visitor minted on this request has nothing stored yet: no round trip.
                 profile = asyncio.get_running_loop().create_future()
-                profile.set_result(Profile(id=visitor.id, stable_id=visitor.id))
+                profile.set_result(Profile.empty(visitor.id))
             else:
                 profile = asyncio.ensure_future(self.store.load(visitor.id, PAGE_LOAD_LIMITS))
         return EdgeSession(self, request, visitor, profile)
