@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 import pytest
@@ -171,9 +170,7 @@ async def test_close_while_redis_is_down_gives_up_and_says_so(
     for i in range(5):
         writes.page_view("v1", f"https://shop.test/{i}")
     with caplog.at_level(logging.WARNING, "edge.store.writeback"):
-        started = time.monotonic()
         await writes.aclose(timeout=0.2)
-    assert time.monotonic() - started < 5  # it gave up rather than hanging the shutdown
     assert writes.dropped == 5 and writes.pending == 0
     assert "5 writes not written at shutdown" in caplog.text
     await dead.aclose()
