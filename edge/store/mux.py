@@ -179,12 +179,7 @@ class Mux:
         """Send ``packed`` now on the open connection without waiting for the replies (they
         are still read, in order). None when no connection is open: nothing was sent."""
         conn = self._conn
-        if conn is None or conn.closed:
-            return None
-        try:
-            if conn.loop is not asyncio.get_running_loop():
-                return None
-        except RuntimeError:
+        if conn is None or conn.closed or conn.loop is not asyncio.get_running_loop():
             return None
         return conn.send(packed, count)
 
