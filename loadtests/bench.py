@@ -9,6 +9,11 @@ slot, and the same page with 3 slots that the edge fills. All processes share th
 cores, so absolute numbers are noisy; the ratios from one run are what to compare. The
 measurements are interleaved in ``--rounds`` rounds and reported as medians, so that a change
 in the machine's speed during the run does not favour whichever server ran first.
+
+Next to req/s, each throughput run reports the CPU time its server spent per request (read
+from /proc around the run; for the edge in full mode, its Redis's CPU included). On a shared
+machine req/s moves with whatever else runs; CPU per request is the steadier measure of what
+a page costs the server, and the ratios are printed both ways.
 """
 
 from __future__ import annotations
@@ -36,6 +41,21 @@ class Result:
     p50_ms: float
     p99_ms: float
     rps: float
+    cpu_us: float = 0.0  # the server's CPU time per request in the throughput run
+
+
+@dataclass
+class Server:
+    url: str
+    pids: list[int]  # the server's process, and the Redis it runs on (full mode)
+
+    def cpu_seconds(self) -> float:
+        total = 0.0
+        for pid in self.pids:
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
 
 def free_port() -> int:
@@ -54,13 +74,18 @@ def wait_port(port: int, timeout: float = 30) -> None:
 
 
 @contextlib.contextmanager
-def server(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def server(*args: str, env: dict[str, str] | None = None,
+           data_dir: str | None = None) -> Iterator[Server]:
     port = free_port()
     cmd = [sys.executable, "-m", "loadtests.servers", *args, "--port", str(port)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **(env or {})})
     try:
         wait_port(port)
-        yield f"http://127.0.0.1:{port}"
+        pids = [proc.pid]
+        redis_pid = Path(data_dir, "redis.pid") if data_dir else None
+        if redis_pid is not None and redis_pid.exists():
+            pids.append(int(redis_pid.read_text()))
+        yield Server(f"http://127.0.0.1:{port}", pids)
     finally:
         proc.terminate()
         try:
@@ -79,26 +104,31 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
-def wrk(url: str, connections: int, duration: float, headers: list[str] | None = None) -> Result:
+def wrk(url: str, connections: int, duration: float, headers: list[str] | None = None,
+        target: Server | None = None) -> Result:
     threads = min(2, connections)
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency"]
     for h in headers or []:
         cmd += ["-H", h]
+    cpu_before = target.cpu_seconds() if target else 0.0
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    cpu = target.cpu_seconds() - cpu_before if target else 0.0
+    count = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     if "Non-2xx" in out or "Socket errors" in out:
         print(f"  warning: errors in wrk output for {url}:\n{out}", file=sys.stderr)
-    return Result(p50, p99, rps)
+    return Result(p50, p99, rps, cpu * 1e6 / max(1, count))
 
 
 def measure(
-    url: str, duration: float, connections: int, headers: list[str] | None = None
+    url: str, duration: float, connections: int, headers: list[str] | None = None,
+    target: Server | None = None,
 ) -> Result:
     lat = wrk(url, 1, duration, headers)
-    thr = wrk(url, connections, duration, headers)
-    return Result(lat.p50_ms, lat.p99_ms, thr.rps)
+    thr = wrk(url, connections, duration, headers, target)
+    return Result(lat.p50_ms, lat.p99_ms, thr.rps, thr.cpu_us)
 
 
 def median_result(values: list[Result]) -> Result:
@@ -106,11 +136,12 @@ def median_result(values: list[Result]) -> Result:
         statistics.median(v.p50_ms for v in values),
         statistics.median(v.p99_ms for v in values),
         statistics.median(v.rps for v in values),
+        statistics.median(v.cpu_us for v in values),
     )
 
 
 def row(name: str, r: Result) -> str:
-    return f"  {name:<28} {r.p50_ms:>8.3f} {r.p99_ms:>8.3f} {r.rps:>9.0f}"
+    return f"  {name:<28} {r.p50_ms:>8.3f} {r.p99_ms:>8.3f} {r.rps:>9.0f} {r.cpu_us:>9.0f}"
 
 
 def main() -> int:
@@ -140,45 +171,53 @@ def main() -> int:
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory())
         origin = stack.enter_context(server("origin"))
-        urls = {
-            "bare": stack.enter_context(server("bare", "--origin", origin)),
+        servers = {
+            "bare": stack.enter_context(server("bare", "--origin", origin.url)),
             "edge": stack.enter_context(
-                server("edge", "--origin", origin, "--mode", args.mode, "--data-dir", tmp)
+                server("edge", "--origin", origin.url, "--mode", args.mode, "--data-dir", tmp,
+                       data_dir=tmp)
             ),
-            "httpx": stack.enter_context(server("httpx", "--origin", origin)),
+            "httpx": stack.enter_context(server("httpx", "--origin", origin.url)),
         }
-        runs: list[tuple[str, str, str, list[str]]] = [
-            (name, page, f"{urls[name]}/{page}", [])
+        runs: list[tuple[str, str, str, list[str], Server]] = [
+            (name, page, f"{servers[name].url}/{page}", [], servers[name])
             for page in ("noslot", "slots")
             for name in ("bare", "edge", "httpx")
         ]
         if args.mode == "static":
             # The same slot page with the widget script injected before </body>.
-            scripted_url = stack.enter_context(
-                server("edge", "--origin", origin, "--mode", "script")
+            scripted = stack.enter_context(
+                server("edge", "--origin", origin.url, "--mode", "script")
             )
-            runs.append(("edge", "script", f"{scripted_url}/slots", []))
+            runs.append(("edge", "script", f"{scripted.url}/slots", [], scripted))
         else:
             cookie = (Path(tmp) / "rich-cookie.txt").read_text().strip()
-            runs.append(("edge", "rich", f"{urls['edge']}/slots", [f"Cookie: {cookie}"]))
-        for _name, _, url, headers in runs:
+            runs.append(("edge", "rich", f"{servers['edge'].url}/slots", [f"Cookie: {cookie}"],
+                         servers["edge"]))
+        for _name, _, url, headers, _target in runs:
             wrk(url, args.connections, 1.0, headers)  # warm the pools and caches
         for _ in range(args.rounds):
-            for name, page, url, headers in runs:
+            for name, page, url, headers, target in runs:
                 rounds.setdefault((name, page), []).append(
-                    measure(url, args.duration / args.rounds, args.connections, headers)
+                    measure(url, args.duration / args.rounds, args.connections, headers, target)
                 )
     results = {key: median_result(values) for key, values in rounds.items()}
 
     def median_ratio(a: tuple[str, str], b: tuple[str, str]) -> float:
         return statistics.median(x.rps / y.rps for x, y in zip(rounds[a], rounds[b], strict=True))
 
+    def cpu_ratio(a: tuple[str, str], b: tuple[str, str]) -> float:
+        """b's CPU per request over a's: as a throughput ratio (1 = a costs what b costs)."""
+        return statistics.median(
+            y.cpu_us / x.cpu_us for x, y in zip(rounds[a], rounds[b], strict=True) if x.cpu_us
+        )
+
     print(
         f"\n100 KB page, {args.connections} connections for req/s, 1 for latency "
         f"({args.duration:.0f}s each over {args.rounds} interleaved rounds, medians, "
         f"mode={args.mode})"
     )
-    print(f"  {'':<28} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9}")
+    print(f"  {'':<28} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>9} {'CPU µs/req':>9}")
     for page in ("noslot", "slots"):
         for name in ("bare", "edge", "httpx"):
             print(row(f"{name} / {page}", results[(name, page)]))
@@ -196,6 +235,8 @@ def main() -> int:
         if page == "slots":
             line += " (target ≤ +0.5)"
         print(line)
+        by_cpu = cpu_ratio(("edge", page), ("bare", page))
+        print(f"  {'':<7} edge/bare by CPU per request {by_cpu:5.2f}")
         ok = ok and rel >= target and vs_naive >= 4 and (page != "slots" or dp50 <= 0.5)
     if ("edge", "script") in results:
         scripted, plain = results[("edge", "script")], results[("edge", "slots")]
@@ -209,6 +250,7 @@ def main() -> int:
         cost = 1 / median_ratio(("edge", "rich"), ("edge", "slots"))
         print(
             f"  rich profile vs cookieless: cost ×{cost:.2f} by req/s, "
+            f"×{1 / cpu_ratio(('edge', 'rich'), ('edge', 'slots')):.2f} by CPU per request, "
             f"p50 {rich.p50_ms:.3f} vs {anon.p50_ms:.3f} ms (target ≤ 1.1×)"
         )
         ok = ok and cost <= 1.1
