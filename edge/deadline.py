@@ -76,10 +76,22 @@ async def _drive(coro: Coroutine[Any, Any, T], yielded: Any, deadline: float | N
             # The future protocol: the waiter clears the flag, then resumes the coroutine
             # once the future is done; its own ``await`` then reads the result.
             yielded._asyncio_future_blocking = False
-            if not yielded.done():
-                remaining = None if deadline is None else deadline - time.monotonic()
+            if deadline is None and not yielded.done():
+                # No deadline: wait on the future itself, as a task would (asyncio.wait's
+                # waiter future and callbacks cost ~10 µs more). Cancelling this task cancels
+                # that future, and the coroutine's own await then raises CancelledError.
                 try:
-                    if remaining is None or remaining > 0:
+                    await yielded
+                except asyncio.CancelledError:
+                    if not yielded.cancelled():  # this task was cancelled, not the future
+                        yielded = coro.throw(asyncio.CancelledError())
+                        continue
+                except Exception:  # noqa: S110 - the coroutine's own await reads it, below
+                    pass
+            elif not yielded.done():
+                remaining = deadline - time.monotonic()  # type: ignore[operator]
+                try:
+                    if remaining > 0:
                         await asyncio.wait((yielded,), timeout=remaining)
                 except asyncio.CancelledError:
                     yielded = coro.throw(asyncio.CancelledError())

@@ -177,3 +177,46 @@ async def test_cancelling_the_caller_cancels_the_coroutine(start: str) -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert cleaned == [True]
+
+
+async def test_without_a_deadline_the_coroutine_handles_what_it_awaited_itself() -> None:
+    loop = asyncio.get_running_loop()
+    failing: asyncio.Future[str] = loop.create_future()
+    loaded: asyncio.Future[str] = loop.create_future()
+
+    async def waits() -> list[str]:
+        seen = []
+        try:
+            await failing
+        except KeyError as exc:  # a failed Redis call: the coroutine decides what it means
+            seen.append(f"handled {exc.args[0]}")
+        seen.append(await loaded)
+        return seen
+
+    value, task = start(waits())
+    assert value is None and task is not None
+    loop.call_soon(failing.set_exception, KeyError("redis"))
+    loop.call_later(0.01, loaded.set_result, "profile")
+    assert await task == ["handled redis", "profile"]
+
+
+async def test_without_a_deadline_cancelling_reaches_a_coroutine_whose_wait_cannot_be_cancelled(
+) -> None:
+    loop = asyncio.get_running_loop()
+    inner: asyncio.Future[str] = loop.create_future()
+    cleaned = []
+
+    async def waits() -> str:
+        try:
+            return await asyncio.shield(inner)  # cancelling the wait leaves ``inner`` running
+        finally:
+            cleaned.append(True)
+
+    value, task = start(waits())
+    assert task is not None
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert cleaned == [True] and not inner.cancelled()
+    inner.set_result("late")  # nobody is left waiting: nothing breaks
