@@ -222,6 +222,11 @@ def main() -> int:
         for name in ("bare", "edge", "httpx"):
             print(row(f"{name} / {page}", results[(name, page)]))
     print("\nratios")
+    # The bare proxy does the same work for both pages (it forwards bytes): how far its two
+    # figures differ is how far this run's machine moved, the floor under every ratio below.
+    same = median_ratio(("bare", "noslot"), ("bare", "slots"))
+    print(f"  noise   bare/noslot ÷ bare/slots req/s {same:5.2f} (identical work: 1.00 on a "
+          "quiet machine)")
     ok = True
     for page, target in (("noslot", 0.95), ("slots", 0.8)):
         edge, bare = results[("edge", page)], results[("bare", page)]
