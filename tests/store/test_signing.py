@@ -143,3 +143,18 @@ def test_login_tokens_need_a_secret_and_a_contact() -> None:
 def test_arbitrary_text_is_never_a_valid_cookie_or_token(value: str) -> None:
     assert read_visitor_cookie(value, [SECRET, OLD], DAY) is None
     assert read_login_token("shop", value) is None
+
+
+@pytest.mark.parametrize("secret",
+                         ["k", "s3cret-" * 9, "x" * 64, "y" * 65, "zażółć-gęślą-jaźń" * 5])
+def test_the_mac_is_rfc_2104_hmac_sha256_for_keys_of_every_length(secret: str) -> None:
+    import hmac
+
+    from edge.store.signing import _mac
+
+    for message in ("", "v1.abc.t5x0ab", "ü" * 200):
+        expected = hmac.digest(secret.encode(), b"domain|" + message.encode(), "sha256")
+        got = _mac(secret, b"domain|", message)
+        assert base64.urlsafe_b64decode(got + "=" * (-len(got) % 4)) == expected
+    # the kept key states are never changed by a call
+    assert _mac(secret, b"domain|", "same") == _mac(secret, b"domain|", "same")
