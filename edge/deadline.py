@@ -76,7 +76,9 @@ async def _drive(coro: Coroutine[Any, Any, T], yielded: Any, deadline: float | N
             # The future protocol: the waiter clears the flag, then resumes the coroutine
             # once the future is done; its own ``await`` then reads the result.
             yielded._asyncio_future_blocking = False
-            if deadline is None and not yielded.done():
+            if yielded.done():
+                pass
+            elif deadline is None:
                 # No deadline: wait on the future itself, as a task would (asyncio.wait's
                 # waiter future and callbacks cost ~10 µs more). Cancelling this task cancels
                 # that future, and the coroutine's own await then raises CancelledError.
@@ -88,8 +90,8 @@ async def _drive(coro: Coroutine[Any, Any, T], yielded: Any, deadline: float | N
                         continue
                 except Exception:  # noqa: S110 - the coroutine's own await reads it, below
                     pass
-            elif not yielded.done():
-                remaining = deadline - time.monotonic()  # type: ignore[operator]
+            else:
+                remaining = deadline - time.monotonic()
                 try:
                     if remaining > 0:
                         await asyncio.wait((yielded,), timeout=remaining)

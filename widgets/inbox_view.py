@@ -157,8 +157,6 @@ def badge_entries(states: Mapping[str, Any]) -> tuple[Badge, ...]:
 
 def count_unread(entries: tuple[Badge, ...], now_ms: int) -> int:
     """Unread offers among those ``live_offers`` shows at ``now_ms`` (the newest MAX_OFFERS)."""
-    if not entries:
-        return 0
     live = [e for e in entries if not e[0] or e[0] > now_ms]
     if len(live) > MAX_OFFERS:  # which ones are shown: newest first, ties by cleaned id
         live.sort(key=lambda e: (-e[2], clean_text(e[3], 64)))
