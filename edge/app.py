@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 
 from edge.api import api_routes
 from edge.page import NullPersonalizer, Personalizer
-from edge.proxy import Proxy, make_origin_session
+from edge.proxy import Proxy, make_origin_client
 from edge.settings import Settings
 from edge.slots import SlotPlanner
 
@@ -41,7 +41,7 @@ class EdgeApp:
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         settings = self.settings
         state = self.state
-        state.origin_client = make_origin_session(settings)
+        state.origin_client = make_origin_client(settings)
         state.redis = None
         handle = None
         if self._use_redis:

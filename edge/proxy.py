@@ -13,14 +13,12 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
-
 from cache.http import HttpCache, request_allows_cache
 from edge import encoding as enc
 from edge import headers as hdr
 from edge.deadline import bounded, start
 from edge.errors import OriginError, OriginTimeout, RewriteError
-from edge.origin import make_origin_session
+from edge.origin import OriginClient, OriginResponse, make_origin_client
 from edge.page import Page, Personalizer, RequestHead, Session
 from edge.settings import Settings
 from edge.slots import SlotPlanner, render
@@ -45,7 +43,7 @@ class Proxy:
     def __init__(
         self,
         settings: Settings,
-        client: aiohttp.ClientSession,
+        client: OriginClient,
         personalizer: Personalizer,
         planner: SlotPlanner,
     ):
@@ -88,7 +86,6 @@ class Proxy:
         target = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         if head.query:
             target += "?" + head.query
-        url = self.origin + target
         has_body = "transfer-encoding" in headers or (
             headers.get("content-length", "0").strip() not in ("", "0")
         )
@@ -102,7 +99,7 @@ class Proxy:
                 now = time.time()
                 if not entry.is_fresh(now) and not entry.refreshing:
                     entry.refreshing = True  # one background refresh per stale entry
-                    self._spawn(self._refresh(url, forward, cache_key, headers))
+                    self._spawn(self._refresh(target, forward, cache_key, headers))
                 age = (b"age", str(int(entry.age(now))).encode())
                 await self._finish_rewrite(
                     send,
@@ -116,7 +113,7 @@ class Proxy:
                 return
 
         try:
-            resp = await self._open(method, url, forward, data)
+            resp = await self.client.request(method, target, forward, data)
         except OriginError as exc:
             await _send_origin_error(send, exc)
             return
@@ -140,7 +137,7 @@ class Proxy:
                     await _send_origin_error(send, exc)
                 return
             await self._send_start(send, status, out_headers, begin)
-            await _stream(send, resp.content)
+            await _stream(send, resp)
 
     async def _begin(self, head: RequestHead) -> Session | None:
         # No timer here: the deadline is applied only if the page is ready before this is
@@ -150,34 +147,6 @@ class Proxy:
         except Exception:
             log.exception("identifying the visitor failed; serving unpersonalized")
             return None
-
-    async def _open(
-        self,
-        method: str,
-        url: str,
-        headers: list[tuple[str, str]],
-        data: AsyncIterator[bytes] | None,
-    ) -> aiohttp.ClientResponse:
-        # The session's timeouts (connect, and sock_read, which also covers the wait for the
-        # response head) bound this; no timer of our own per request.
-        try:
-            return await self.client.request(
-                method,
-                url,
-                headers=headers,
-                data=data,
-                allow_redirects=False,
-                compress=None,
-                chunked=None,
-            )
-        except TimeoutError as exc:
-            raise OriginTimeout(
-                f"no answer from {self.origin} in {self.settings.origin_timeout}s"
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise OriginError(f"{self.origin}: {exc}") from exc
-        except OSError as exc:
-            raise OriginError(f"{self.origin}: {exc}") from exc
 
     def _may_rewrite(self, method: str, status: int, facts: dict[bytes, bytes]) -> bool:
         """``facts``: the response's headers as ``headers.response_headers`` gives them."""
@@ -218,7 +187,7 @@ class Proxy:
     async def _rewrite(
         self,
         send: Any,
-        resp: aiohttp.ClientResponse,
+        resp: OriginResponse,
         status: int,
         headers: list[tuple[bytes, bytes]],
         facts: dict[bytes, bytes],
@@ -227,28 +196,13 @@ class Proxy:
         cache_key: str | None = None,
     ) -> None:
         limit = self.settings.max_rewrite_bytes
-        chunks: list[bytes] = []
-        try:
-            if b"content-length" in facts:
-                # Known and within the limit (checked in _may_rewrite): one read.
-                raw = await resp.read()
-            else:
-                size = 0
-                async for chunk in resp.content.iter_any():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > limit:
-                        break
-                raw = b"".join(chunks)
-        except TimeoutError as exc:
-            raise OriginTimeout(f"{self.origin} stopped sending {head.path}") from exc
-        except aiohttp.ClientError as exc:
-            raise OriginError(f"{self.origin}: {exc}") from exc
+        # A known length is within the limit (checked in _may_rewrite): one read.
+        raw = await (resp.read() if b"content-length" in facts else resp.read_upto(limit))
         if len(raw) > limit:
             # Too big to buffer: send what we hold and stream the rest untouched.
             await self._send_start(send, status, headers, begin)
             await send({"type": "http.response.body", "body": raw, "more_body": True})
-            await _stream(send, resp.content)
+            await _stream(send, resp)
             return
         self._store(cache_key, head, status, headers, facts, raw)
         await self._finish_rewrite(send, raw, status, headers, facts, head, begin)
@@ -269,17 +223,17 @@ class Proxy:
         ):
             self.cache.store(key, head.headers, status, headers, body)
 
-    async def _refresh(self, url: str, headers: list[tuple[str, str]], key: str,
+    async def _refresh(self, target: str, headers: list[tuple[str, str]], key: str,
                        request_headers: Any) -> None:
         """Fetch a stale cached page again, off any response path."""
         try:
-            resp = await self._open("GET", url, headers, None)
+            resp = await self.client.request("GET", target, headers)
             async with resp:
                 out, facts = hdr.response_headers(
                     resp.raw_headers, origin=self.origin, edge_base=None
                 )
                 if self._may_rewrite("GET", resp.status, facts) and self.cache is not None:
-                    body = await resp.content.read(self.settings.max_rewrite_bytes + 1)
+                    body = await resp.read_upto(self.settings.max_rewrite_bytes)
                     if len(body) <= self.settings.max_rewrite_bytes:
                         self.cache.store(key, request_headers, resp.status, out, body)
         except Exception as exc:
@@ -473,11 +427,11 @@ async def _request_body(receive: Any) -> AsyncIterator[bytes]:
             return
 
 
-async def _stream(send: Any, content: aiohttp.StreamReader) -> None:
+async def _stream(send: Any, resp: OriginResponse) -> None:
     try:
-        async for chunk in content.iter_any():
+        async for chunk in resp.iter_chunks():
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except OriginError as exc:
         # Headers are gone already: all we can do is end the response early.
         log.warning("origin stream broke off: %s", exc)
         raise
@@ -513,4 +467,4 @@ async def _send_simple(send: Any, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["Proxy", "make_origin_session", "error_page"]
+__all__ = ["Proxy", "make_origin_client", "error_page"]

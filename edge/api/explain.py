@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,7 +25,8 @@ from starlette.routing import BaseRoute, Route
 
 from edge.api.common import api_endpoint, require_admin
 from edge.contexts import rules_context
-from edge.errors import ApiError
+from edge.errors import ApiError, OriginError
+from edge.origin import OriginClient
 from edge.page import Page, RequestHead
 from edge.results import load_experiment_counters
 from edge.slots import SlotPlanner
@@ -52,6 +53,23 @@ async def _profile_id(request: Request) -> str:
     raise ApiError("give visitor=<profile id> or contact=<contact id or e-mail>", field="visitor")
 
 
+async def _fetch(client: OriginClient, target: str, redirects: int = 5) -> tuple[int, bytes]:
+    """GET a page from the shop as a browser would see it: redirects within the shop followed
+    (at most ``redirects``)."""
+    for _ in range(redirects + 1):
+        async with await client.request("GET", target) as resp:
+            body = await resp.read()
+            location = next((v for k, v in resp.raw_headers if k.lower() == b"location"), None)
+            if resp.status not in (301, 302, 303, 307, 308) or location is None:
+                return resp.status, body
+        url = urljoin(client.origin + target, location.decode("latin-1"))
+        next_target = client.target_of(url)
+        if next_target is None:
+            raise OriginError(f"{target} redirects off the shop, to {url}")
+        target = next_target
+    raise OriginError(f"more than {redirects} redirects from {target}")
+
+
 async def _page(request: Request, url: str) -> Page:
     state = request.app.state
     parts = urlsplit(url)
@@ -60,12 +78,10 @@ async def _page(request: Request, url: str) -> Page:
                        headers={k.lower(): v for k, v in request.headers.items()
                                 if k.lower() in ("accept-language", "user-agent")},
                        client_ip="", scheme="http", host=request.headers.get("host", ""))
-    target = state.settings.origin + path + (f"?{parts.query}" if parts.query else "")
+    target = path + (f"?{parts.query}" if parts.query else "")
     try:
         async with asyncio.timeout(state.settings.origin_timeout):
-            async with state.origin_client.get(target, allow_redirects=True) as resp:
-                body = await resp.read()
-                status = resp.status
+            status, body = await _fetch(state.origin_client, target)
     except Exception as exc:
         raise ApiError(f"could not fetch {path} from the shop: {exc!r}", field="url",
                        status_code=502) from exc

@@ -19,8 +19,7 @@ async def ready(request: Request) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
         async with asyncio.timeout(2):
-            async with state.origin_client.request("HEAD", state.settings.origin + "/",
-                                                   allow_redirects=False) as resp:
+            async with await state.origin_client.request("HEAD", "/") as resp:
                 checks["origin"] = "ok" if resp.status < 500 else f"status {resp.status}"
     except Exception as exc:
         checks["origin"] = f"unreachable: {type(exc).__name__}"
