@@ -2,13 +2,15 @@
 
     python loadtests/bench.py [--duration 5] [--connections 16]
 
-Starts a static origin, a bare aiohttp pass-through proxy, a bare Starlette + httpx proxy and
-the edge, each in its own process, and loads each in turn with wrk (Debian package ``wrk``):
-one connection for latency (p50/p99), ``--connections`` for throughput. Pages: ~100 KB with no
-slot, and the same page with 3 slots that the edge fills. All processes share the machine's
-cores, so absolute numbers are noisy; the ratios from one run are what to compare. The
-measurements are interleaved in ``--rounds`` rounds and reported as medians, so that a change
-in the machine's speed during the run does not favour whichever server ran first.
+Starts a static origin, a bare aiohttp pass-through proxy (the baseline: a hand-rolled proxy on
+the fastest general client), the same pass-through on the edge's own origin client ("lean"), a
+bare Starlette + httpx proxy and the edge, each in its own process, and loads each in turn with
+wrk (Debian package ``wrk``): one connection for latency (p50/p99), ``--connections`` for
+throughput. Pages: ~100 KB with no slot, and the same page with 3 slots that the edge fills.
+All processes share the machine's cores, so absolute numbers are noisy; the ratios from one run
+are what to compare. The measurements are interleaved in ``--rounds`` rounds and reported as
+medians, so that a change in the machine's speed during the run does not favour whichever
+server ran first.
 
 Next to req/s, each throughput run reports the CPU time its server spent per request (read
 from /proc around the run; for the edge in full mode, its Redis's CPU included). On a shared
@@ -178,12 +180,14 @@ def main() -> int:
                        data_dir=tmp)
             ),
             "httpx": stack.enter_context(server("httpx", "--origin", origin.url)),
+            "lean": stack.enter_context(server("lean", "--origin", origin.url)),
         }
         runs: list[tuple[str, str, str, list[str], Server]] = [
             (name, page, f"{servers[name].url}/{page}", [], servers[name])
             for page in ("noslot", "slots")
             for name in ("bare", "edge", "httpx")
         ]
+        runs.append(("lean", "slots", f"{servers['lean'].url}/slots", [], servers["lean"]))
         if args.mode == "static":
             # The same slot page with the widget script injected before </body>.
             scripted = stack.enter_context(
@@ -243,6 +247,12 @@ def main() -> int:
         by_cpu = cpu_ratio(("edge", page), ("bare", page))
         print(f"  {'':<7} edge/bare by CPU per request {by_cpu:5.2f}")
         ok = ok and rel >= target and vs_naive >= 4 and (page != "slots" or dp50 <= 0.5)
+    lean = results[("lean", "slots")]
+    print(row("lean / slots", lean))
+    print(f"  edge/lean on slots (what personalizing costs over the edge's own proxying) req/s "
+          f"{median_ratio(('edge', 'slots'), ('lean', 'slots')):5.2f}, by CPU "
+          f"{cpu_ratio(('edge', 'slots'), ('lean', 'slots')):5.2f}; "
+          f"lean/bare req/s {median_ratio(('lean', 'slots'), ('bare', 'slots')):5.2f}")
     if ("edge", "script") in results:
         scripted, plain = results[("edge", "script")], results[("edge", "slots")]
         print(row("edge / slots + script", scripted))

@@ -1,7 +1,10 @@
 """The servers a benchmark run compares, each started as its own process:
 
 origin     a static origin: fixed 100 KB pages from memory (raw ASGI)
-bare       a bare pass-through proxy with the edge's HTTP client (aiohttp), nothing else
+bare       a bare pass-through proxy on aiohttp's client, nothing else: the hand-rolled proxy
+           (design.md measured aiohttp the fastest general client to the origin)
+lean       the same pass-through on the edge's own origin client (``edge.origin``): what the
+           edge's proxying alone costs, so that edge/lean is what personalizing costs on top
 httpx      a bare Starlette + plain httpx pass-through proxy, the naive baseline
 edge       the edge itself (``--mode static``: fixed fills; ``--mode full``: the whole pipeline)
 
@@ -100,6 +103,35 @@ def bare_app(origin: str) -> Any:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         async with state["s"].request(scope["method"], origin + scope["path"]) as resp:
+            headers = [
+                (k.lower(), v)
+                for k, v in resp.raw_headers
+                if k.lower() not in (b"connection", b"transfer-encoding", b"keep-alive")
+            ]
+            await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+            await send({"type": "http.response.body", "body": await resp.read()})
+
+    return app
+
+
+def lean_app(origin: str) -> Any:
+    """``bare_app`` on the edge's origin client."""
+    from edge.origin import OriginClient
+
+    state: dict[str, OriginClient] = {}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                msg = await receive()
+                if msg["type"] == "lifespan.startup":
+                    state["c"] = OriginClient(origin)
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    await state["c"].close()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        async with await state["c"].request(scope["method"], scope["path"]) as resp:
             headers = [
                 (k.lower(), v)
                 for k, v in resp.raw_headers
@@ -224,7 +256,7 @@ async def prepare_full(handle: Any, settings: Any) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["origin", "bare", "httpx", "edge"])
+    parser.add_argument("kind", choices=["origin", "bare", "lean", "httpx", "edge"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--origin", default="")
     parser.add_argument("--mode", default="static", choices=["static", "script", "full"])
@@ -235,6 +267,8 @@ def main() -> None:
         app = origin_app()
     elif args.kind == "bare":
         app = bare_app(args.origin)
+    elif args.kind == "lean":
+        app = lean_app(args.origin)
     elif args.kind == "httpx":
         app = httpx_app(args.origin)
     else:

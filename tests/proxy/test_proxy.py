@@ -277,8 +277,8 @@ def test_origin_timeout_is_per_wait_not_for_the_whole_answer(edge: str) -> None:
 
 
 def test_origin_gets_the_clients_headers_and_nothing_else(edge: str) -> None:
-    # A raw request, so no client library adds headers of its own: aiohttp must not either
-    # (no User-Agent, Accept, Accept-Encoding; no Content-Type for a body that had none).
+    # A raw request, so no client library adds headers of its own: the edge's client must not
+    # either (no User-Agent, Accept, Accept-Encoding; no Content-Type for a body that had none).
     host, port = edge.removeprefix("http://").split(":")
     for request in (
         b"GET /echo HTTP/1.1\r\nHost: shop.example\r\nX-Custom: 1\r\n"
@@ -293,7 +293,7 @@ def test_origin_gets_the_clients_headers_and_nothing_else(edge: str) -> None:
                 answer += chunk
         payload = json.loads(answer.partition(b"\r\n\r\n")[2])
         names = [name for name, _ in payload["headers"]]
-        assert names[0] == "host"  # first, as aiohttp itself sends it
+        assert names[0] == "host"  # first, as clients send it
         own = {"host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"}
         extra = {"x-custom"} if payload["method"] == "GET" else {"content-length"}
         assert set(names) == own | extra
