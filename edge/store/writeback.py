@@ -47,7 +47,6 @@ LINGER_S = 0.002  # a woken writer waits this long for more writes to share the 
 COALESCE_MS = 1_000  # one visitor's writes this close in time share one APPLY call
 RETRY_S = (0.05, 2.0)  # back-off while Redis is unreachable: first and longest wait
 REPORT_EVERY_S = 10.0  # dropped writes are reported at most this often
-MAX_HEADS = 4096  # visitors whose packed APPLY head is kept
 
 
 @dataclass(slots=True)
@@ -113,7 +112,8 @@ class WriteBehind:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
-        self._heads: dict[str, bytes] = {}
+        # APPLY head templates and how many times each leaves the id open, see _head
+        self._heads: dict[tuple[int, int], tuple[bytes, int]] = {}
         self._closing = False
         self._closed = False
         self._down_since: float | None = None
@@ -322,23 +322,40 @@ class WriteBehind:
         return []
 
     def _command(self, call: Call) -> bytes:
-        """The call in the Redis protocol. A visitor's APPLY head (the script and the
-        visitor's keys) is the same on every page: packed once and kept."""
+        """The call in the Redis protocol."""
         if call.events is None:
             experiment, variant = call.writes[0].assign or ("", "")
             return rawcall.encode(
                 ["HSETNX", keys.profile_key(call.pid, "exp"), experiment, variant])
         plan = compile_batch(call.events, BatchContext(now_ms=call.now_ms))
         args = self.writer.script_args(call.pid, plan, call.now_ms)
-        head = self._heads.get(call.pid)
-        if head is None:
-            if len(self._heads) >= MAX_HEADS:
+        return self._head(call.pid, len(args)) + rawcall.encode(args, count=False)
+
+    def _head(self, pid: str, extra: int) -> bytes:
+        """``EVALSHA sha n key...`` for a visitor's keys, followed by ``extra`` arguments.
+
+        Packing some 25 keys costs more than the rest of a page view's write. The keys differ
+        only in the profile id, so the packed head is kept per id length with the id left open,
+        and filled in with one ``%`` for every visitor, new or returning."""
+        pid_bytes = pid.encode()
+        shape = (len(pid_bytes), extra)
+        entry = self._heads.get(shape)
+        if entry is None:
+            if not pid_bytes:  # nothing to leave open (ids are never empty)
+                return self._pack_head(pid, extra)
+            if len(self._heads) > 64:  # ids are of a few lengths; never let this grow
                 self._heads.clear()
-            script_keys = keys.profile_keys(call.pid)
-            head = self._heads[call.pid] = rawcall.encode(
-                ["EVALSHA", self.writer.script.sha, len(script_keys), *script_keys],
-                extra=len(args))
-        return head + rawcall.encode(args, count=False)
+            mark = b"\x01" * len(pid_bytes)
+            packed = self._pack_head(mark.decode(), extra)
+            template = packed.replace(b"%", b"%%").replace(mark, b"%b")
+            entry = self._heads[shape] = (template, template.count(b"%b"))
+        template, count = entry
+        return template % ((pid_bytes,) * count)
+
+    def _pack_head(self, pid: str, extra: int) -> bytes:
+        script_keys = keys.profile_keys(pid)
+        return rawcall.encode(
+            ["EVALSHA", self.writer.script.sha, len(script_keys), *script_keys], extra=extra)
 
 
 def _now_ms() -> int:

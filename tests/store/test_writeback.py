@@ -232,3 +232,14 @@ async def test_events_needing_a_read_are_refused(store: Store, redis: Any) -> No
 def test_writer_keeps_one_script_for_pipelines(store: Store) -> None:
     assert isinstance(store.events, EventWriter)
     assert len(store.events.script.sha) == 40
+
+
+def test_the_apply_head_kept_with_the_id_left_open_equals_one_packed_for_the_id(
+    store: Store, redis: Any
+) -> None:
+    writes = _writes(store, redis)
+    ids = ["a", "b", "visitor-1", "visitor-2", "x" * 64, "p%d%s%b", "Zażółć"]
+    for pid in ids * 2:  # the second time from the kept template
+        for extra in (6, 7):
+            assert writes._head(pid, extra) == writes._pack_head(pid, extra)
+    assert writes._head("", 6) == writes._pack_head("", 6)
