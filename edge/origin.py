@@ -93,6 +93,7 @@ class OriginClient:
         self._idle: list[_Connection] = []
         self._open = 0  # connections open or being opened, idle ones included
         self._waiters: deque[asyncio.Future[_Connection | None]] = deque()
+        self._sweeper: asyncio.TimerHandle | None = None  # closes idle connections
         self._closed = False
 
     # --- requests -------------------------------------------------------------------------
@@ -129,8 +130,8 @@ class OriginClient:
             return OriginResponse(self, conn)
 
     def target_of(self, url: str) -> str | None:
-        """The request target for ``url`` (absolute, or relative to the origin's root) if it
-        is on this origin, else None."""
+        """The request target for ``url`` (absolute, or relative to the origin URL itself,
+        base path included) if it is on this origin, else None."""
         parts = urlsplit(urljoin(self.origin + "/", url))
         if f"{parts.scheme}://{parts.netloc}".lower() != self._root.lower():
             return None
@@ -211,6 +212,22 @@ class OriginClient:
                 waiter.set_result(conn)
                 return
         self._idle.append(conn)
+        if self._sweeper is None:
+            self._sweeper = conn.loop.call_at(conn.idle_since + self.keepalive, self._sweep)
+
+    def _sweep(self) -> None:
+        """Close the connections idle for ``keepalive`` seconds: the first in ``_idle``, which
+        is in the order they went idle."""
+        self._sweeper = None
+        idle = self._idle
+        if not idle:
+            return
+        loop = idle[0].loop
+        cutoff = loop.time() - self.keepalive
+        while idle and idle[0].idle_since <= cutoff:
+            self._discard(idle.pop(0))
+        if idle:
+            self._sweeper = loop.call_at(idle[0].idle_since + self.keepalive, self._sweep)
 
     def _discard(self, conn: _Connection) -> None:
         if conn.counted:
@@ -236,6 +253,9 @@ class OriginClient:
 
     async def close(self) -> None:
         self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         for conn in self._idle:
             self._discard(conn)
         self._idle.clear()
@@ -277,8 +297,13 @@ class OriginResponse:
         if any, is left for ``iter_chunks``."""
         conn = self._live()
         conn.wake_above = size
+        mark = conn.high_water
+        if 0 < mark < size:  # paused below ``size``, it would wait for the origin forever
+            conn.high_water = size
+            conn.resume()
         while not conn.complete and conn.buffered <= size:
             await conn.wait()
+        conn.high_water = mark  # the rest, if streamed, pauses as usual
         return conn.take()
 
     async def iter_chunks(self) -> AsyncIterator[bytes]:
@@ -447,8 +472,11 @@ class _Connection(asyncio.Protocol):
         self._timer = None
         now = self.loop.time()
         due = self._last + self._timeout
-        if self._waiter is None or now < due:  # not waiting on the origin, or it moved
-            self._timer = self.loop.call_at(max(due, now + 0.001), self._on_timer)
+        if self._waiter is None:  # not waiting on the origin: look again a timeout from now
+            self._timer = self.loop.call_at(now + self._timeout, self._on_timer)
+            return
+        if now < due:  # it moved
+            self._timer = self.loop.call_at(due, self._on_timer)
             return
         what = "to start answering" if not self.head_in else "to send more"
         self._fail(OriginTimeout(f"{self.client.origin}: waited {self._timeout}s {what}"))

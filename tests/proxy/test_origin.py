@@ -207,9 +207,9 @@ def keep_alive(body: bytes = b"hello", **kw: Any) -> Handler:
 
 
 async def silent(peer: Peer) -> None:
-    """Reads the request and never answers."""
+    """Reads the request and never answers; returns once the client closed the connection."""
     await peer.request()
-    await asyncio.sleep(3600)
+    await peer.wait_closed_by_client()
 
 
 def drop_second_request(answer: bytes = b"fresh") -> Handler:
@@ -710,7 +710,7 @@ async def test_stall_mid_body_times_out_in_iter_chunks(make_client) -> None:
     async def handler(peer: Peer) -> None:
         await peer.request()
         await peer.send(response(b"x" * 100)[:-50])  # half the body, then nothing
-        await asyncio.sleep(3600)
+        await peer.wait_closed_by_client()
 
     async with RawOrigin(handler) as raw:
         client = make_client(raw.url, read_timeout=SHORT)
@@ -727,15 +727,16 @@ async def test_stall_mid_body_times_out_in_iter_chunks(make_client) -> None:
 
 async def test_slow_reader_does_not_cause_a_timeout(make_client) -> None:
     body = BIG[: 3 * MiB]
+    timeout = 0.5  # a little above SHORT: only the reader's pauses should outlast it
     async with RawOrigin(streaming(body)) as raw:
-        client = make_client(raw.url, read_timeout=SHORT)
+        client = make_client(raw.url, read_timeout=timeout)
         async with await client.request("GET", "/") as resp:
-            await asyncio.sleep(3 * SHORT)  # busy elsewhere: not waiting on the origin
+            await asyncio.sleep(2 * timeout)  # busy elsewhere: not waiting on the origin
             got = []
             async for chunk in resp.iter_chunks():
                 got.append(chunk)
-                if len(got) <= 3:
-                    await asyncio.sleep(2 * SHORT)
+                if len(got) <= 2:  # reading paused meanwhile: the origin cannot send
+                    await asyncio.sleep(1.5 * timeout)
         assert sha(b"".join(got)) == sha(body)
         assert raw.connections == 1
 
@@ -836,21 +837,26 @@ async def test_malformed_response_is_an_error_and_the_connection_is_dropped(
 
 
 @pytest.mark.parametrize(
-    "answer",
+    "head, rest",
     [
-        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n",
-        b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly ten b",
+        (b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n", b"5\r\nhello\r\nzz\r\n"),
+        (b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n", b"only ten b"),
     ],
     ids=["bad-chunk", "cut-short"],
 )
-async def test_broken_body_is_an_error(make_client, answer: bytes) -> None:
+async def test_broken_body_is_an_error(make_client, head: bytes, rest: bytes) -> None:
+    head_taken = asyncio.Event()
+
     async def handler(peer: Peer) -> None:
         await peer.request()
-        await peer.send(answer)  # then closes
+        await peer.send(head)
+        await head_taken.wait()
+        await peer.send(rest)  # then closes
 
     async with RawOrigin(handler) as raw:
         client = make_client(raw.url, read_timeout=HANG)
         async with await client.request("GET", "/") as resp:
+            head_taken.set()
             with pytest.raises(OriginError) as caught:
                 await asyncio.wait_for(resp.read(), HANG)
             assert not isinstance(caught.value, OriginTimeout)
@@ -993,7 +999,8 @@ async def test_cancelled_request_in_flight_frees_its_connection(make_client) -> 
     async def handler(peer: Peer) -> None:
         if peer.index == 0:
             await silent(peer)
-        await keep_alive(b"hello")(peer)
+        else:
+            await keep_alive(b"hello")(peer)
 
     async with RawOrigin(handler) as raw:
         client = make_client(raw.url, pool_size=1)
@@ -1211,7 +1218,7 @@ async def test_https_origin(make_client, tls) -> None:
     body = BIG[: 3 * MiB]
 
     async def handler(peer: Peer) -> None:
-        head, _ = await peer.request()
+        await peer.request()
         await peer.send(response(b"small"))
         await streaming(body)(peer)
 
