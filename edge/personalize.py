@@ -263,13 +263,15 @@ class EdgePersonalizer:
         return html
 
     def render_popup(self, widget: str, language: str, placement: dict[str, str],
-                     params: dict[str, Any], ctx: Any) -> str | None:
+                     params: dict[str, Any], page: Any) -> str | None:
         """Pop-ups hold no visitor data, so their markup is cached per placement, variant,
-        language and rules version."""
+        language and rules version (and their context built only to render one)."""
         version = self.rules.version if self.rules is not None else 0
         key = (version, placement["id"], placement["variant"], language)
         cached = self._popups.get(key)
         if cached is None:
+            ctx = build_context(language=language, currency=self.settings.currency, page=page,
+                                placement=placement)
             cached = render_placement(self.registry, widget, ctx, params, include_css=False) or ""
             if len(self._popups) > 512:
                 self._popups.clear()
@@ -328,9 +330,7 @@ class EdgeSession:
                 placement = {"id": popup.placement, "variant": popup.variant or "",
                              "experiment": popup.experiment or ""}
                 html = owner.render_popup(popup.widget or "popup", language, placement, params,
-                                          build_context(language=language,
-                                                        currency=settings.currency,
-                                                        page=page_dict, placement=placement))
+                                          page_dict)
                 if html:
                     body_end.append(html)
             self._record(profile, decision)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any
 
 from widgets.catalog import Catalog
@@ -177,7 +178,10 @@ def build_context(*, language: str = "en", currency: str = "PLN",
         placement_info = placement or PlacementInfo()
     else:
         placement_info = _placement(placement)
-    visitor_info = visitor if isinstance(visitor, VisitorInfo) else visitor_from_dict(visitor)
+    if isinstance(visitor, VisitorInfo):
+        visitor_info = visitor
+    else:
+        visitor_info = _NO_VISITOR if visitor is None else visitor_from_dict(visitor)
     if signals is None or isinstance(signals, Signals):
         signals_obj = signals or Signals()
     else:
@@ -185,6 +189,11 @@ def build_context(*, language: str = "en", currency: str = "PLN",
     return _render_context(language, currency, page_info, visitor_info, placement_info,
                            Catalog.empty() if catalog is None else catalog, signals_obj)
 
+
+# No visitor (a pop-up's context, which holds no visitor data): one shared, read-only.
+_NO_VISITOR = VisitorInfo(attributes=MappingProxyType({}), preferences=MappingProxyType({}),
+                          attribute_affinities=MappingProxyType({}),
+                          category_affinities=MappingProxyType({}))
 
 # A page renders a handful of placements, each given as a fresh dict of the same few texts:
 # their (frozen) PlacementInfo is made once per distinct dict.
