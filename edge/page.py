@@ -53,9 +53,13 @@ class RequestHead:
         return f"{self.scheme}://{self.host}{self.path}" + (f"?{self.query}" if self.query else "")
 
     def cookie(self, name: str) -> str | None:
-        from edge.cookies import parse_cookie_header
+        # Identification asks for up to four cookies: the header is parsed once.
+        jar = self.__dict__.get("_cookies")
+        if jar is None:
+            from edge.cookies import parse_cookie_header
 
-        return parse_cookie_header(self.headers.get("cookie", "")).get(name)
+            jar = self.__dict__["_cookies"] = parse_cookie_header(self.headers.get("cookie", ""))
+        return jar.get(name)
 
 
 @dataclass(frozen=True, init=False)
