@@ -35,6 +35,7 @@ from edge.store.profile import VISIT_IDLE_MS, text
 from edge.store.signing import (
     LoginClaims,
     SignedVisitor,
+    in_date,
     new_visitor_id,
     read_login_token,
     read_visitor_cookie,
@@ -45,6 +46,7 @@ from edge.store.store import is_profile_id
 AMBIGUOUS = b"!"
 # Re-issue the cookie once a day so its max-age rolls forward (and at once after a rotation).
 REFRESH_AFTER = 24 * 3600
+MAX_VERIFIED = 50_000  # verified cookie values kept (~10 MB at most)
 CLIENT_SIGNALS_COOKIE = "edge_fp"  # screen, timezone, platform, set by the widget script
 CLIENT_SIGNALS_HEADER = "x-edge-client"
 FINGERPRINT_CONSENTS = ("fingerprint", "tracking")
@@ -128,6 +130,10 @@ class Identity:
         # connection (edge.store.mux); other clients (TLS) use redis-py's pipelines
         self._mux = for_client(redis)
         self._secrets = [s for s in (settings.secret, *settings.previous_secrets) if s]
+        # Cookie values whose signature verified, and what they said: a returning visitor's
+        # cookie is the same string on every page, so its MAC is checked once per process.
+        # Dates are still checked on every request; the secrets are fixed for this object.
+        self._verified: dict[str, SignedVisitor] = {}
         self._ttl = int(settings.anonymous_ttl_days) * 86400
 
     # --- cookies -----------------------------------------------------------------------
@@ -217,8 +223,19 @@ class Identity:
     def signed_cookie(self, request: RequestHead) -> SignedVisitor | None:
         """The request's visitor cookie, if it verifies."""
         try:
-            return read_visitor_cookie(request.cookie(self.settings.cookie_name),
-                                       self._secrets, self.settings.cookie_max_age)
+            value = request.cookie(self.settings.cookie_name)
+            if not value:
+                return None
+            max_age = self.settings.cookie_max_age
+            signed = self._verified.get(value)
+            if signed is not None:
+                return signed if in_date(signed, max_age) else None
+            signed = read_visitor_cookie(value, self._secrets, max_age)
+            if signed is not None:
+                if len(self._verified) >= MAX_VERIFIED:
+                    self._verified.clear()
+                self._verified[value] = signed
+            return signed
         except Exception:
             return None
 

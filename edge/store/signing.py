@@ -104,14 +104,17 @@ def read_visitor_cookie(
                        None)
         if matched is None:
             return None
-        issued = int(issued_text, 36)
-        current = time.time() if now is None else now
-        # A little clock skew between edge machines is fine; a cookie from the future is not.
-        if issued > current + 300 or current - issued > max_age:
-            return None
-        return SignedVisitor(visitor_id, issued, current=matched == 0)
+        signed = SignedVisitor(visitor_id, int(issued_text, 36), current=matched == 0)
+        return signed if in_date(signed, max_age, now) else None
     except (ValueError, TypeError, UnicodeError):
         return None
+
+
+def in_date(signed: SignedVisitor, max_age: int, now: float | None = None) -> bool:
+    """Whether a verified cookie is neither expired nor issued in the future. A little clock
+    skew between edge machines is fine; a cookie from the future is not."""
+    current = time.time() if now is None else now
+    return not (signed.issued_at > current + 300 or current - signed.issued_at > max_age)
 
 
 def _to_b36(number: int) -> str:

@@ -61,6 +61,27 @@ async def test_tampered_foreign_or_garbage_cookies_give_a_fresh_visitor(
         assert (await store.load(visitor.id)).cart == []
 
 
+async def test_a_verified_cookie_is_remembered_but_its_dates_are_checked_on_every_page(
+    redis: Any
+) -> None:
+    settings = make_settings(cookie_max_age=3600)
+    identity = Identity(settings, redis)
+    value = sign_visitor_id(settings.secret, "visitor1", issued_at=time.time() - 3600 + 1.5)
+    first = identity.signed_cookie(head(f"edge_vid={value}", ua=""))
+    assert first is not None and first.visitor_id == "visitor1"
+    assert identity.signed_cookie(head(f"edge_vid={value}", ua="")) is first  # remembered
+    # A tampered copy is verified, refused and not remembered.
+    tampered = value[:-1] + ("A" if value[-1] != "A" else "B")
+    assert identity.signed_cookie(head(f"edge_vid={tampered}", ua="")) is None
+    assert identity.signed_cookie(head(f"edge_vid={tampered}", ua="")) is None
+    assert set(identity._verified) == {value}
+    # Past its max age the remembered cookie is refused like any other.
+    await asyncio.sleep(2)
+    assert identity.signed_cookie(head(f"edge_vid={value}", ua="")) is None
+    visitor = await identity.identify(head(f"edge_vid={value}", ua=""))
+    assert visitor.is_new and visitor.id != "visitor1"
+
+
 async def test_a_rotated_secret_keeps_visitors(redis: Any) -> None:
     old = make_settings(secret="old-secret")
     first = await Identity(old, redis).identify(head(ua=""))
