@@ -5,6 +5,7 @@ EdgeError
 ├── SettingsError          bad settings, raised at start-up
 ├── OriginError            the shop's server could not be used  → 502
 │   └── OriginTimeout      it did not answer in time            → 504
+├── ClientGone             the visitor left mid-request; nothing is sent
 ├── StoreError             Redis failed; pages pass through unpersonalized
 ├── IdentityError          a cookie, token or fingerprint was not acceptable
 ├── ApiError               a bad API request                     → 4xx with a message
@@ -31,6 +32,10 @@ class OriginError(EdgeError):
 
 
 class OriginTimeout(OriginError):
+    pass
+
+
+class ClientGone(EdgeError):
     pass
 
 

@@ -206,6 +206,7 @@ class OriginClient:
             self._discard(conn)
             return
         conn.idle_since = conn.loop.time()
+        conn.received = False
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
@@ -387,20 +388,30 @@ class _Connection(asyncio.Protocol):
             self._timer = self.loop.call_at(self._last + timeout, self._on_timer)
 
     async def send_body(self, body: AsyncIterator[bytes], chunked: bool) -> None:
+        """Send the request's body, unless the origin answers first (a 413, a 401, a
+        redirect, without reading the rest): then sending stops (RFC 9112 §9.5) and the
+        connection is not reused."""
         transport = self.transport
         assert transport is not None
         async for chunk in body:
-            if not chunk:
-                continue
             if self.exc is not None:
                 raise self.exc
+            if self.head_in:
+                self.keep_alive = False
+                return
+            if not chunk:
+                continue
             if chunked:
                 transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
             else:
                 transport.write(chunk)
-            while self._write_paused and self.exc is None:
+            while self._write_paused and self.exc is None and not self.head_in:
                 await self.wait()
-        if chunked:
+        if self.exc is not None:
+            raise self.exc
+        if self.head_in:
+            self.keep_alive = False
+        elif chunked:
             transport.write(b"0\r\n\r\n")
 
     async def wait_head(self) -> None:
@@ -439,6 +450,7 @@ class _Connection(asyncio.Protocol):
             self.transport is not None
             and not self.transport.is_closing()
             and self.exc is None
+            and not self.received  # nothing may come on an idle connection
             and self.idle_since > idle_after
         )
 
@@ -493,6 +505,10 @@ class _Connection(asyncio.Protocol):
         self._last = self.loop.time()
         try:
             self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:  # a 101 nobody asked for: Upgrade is not forwarded
+            self._fail(OriginError(f"{self.client.origin}: switched protocols unasked"))
+            if self.transport is not None:
+                self.transport.close()
         except httptools.HttpParserError as exc:
             self._fail(OriginError(f"{self.client.origin}: malformed response ({exc})"))
             if self.transport is not None:
@@ -509,7 +525,9 @@ class _Connection(asyncio.Protocol):
             self.complete = True  # a body delimited by the end of the connection
             self.keep_alive = False
             self._wake()
-        elif not self.complete or self._waiter is not None:
+        elif self.complete:  # the whole answer is in; only a body upload was cut short
+            self._wake()
+        else:
             if not self.received:
                 self._fail(_Stale(f"{self.client.origin}: connection closed"))
             else:
@@ -539,12 +557,17 @@ class _Connection(asyncio.Protocol):
     # --- httptools callbacks --------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        if self.complete:  # more after the response, with no request asked: never reuse this
+            self.keep_alive = False
+            return
         self.headers = []
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        if self.complete:
+            return
         status = self.parser.get_status_code()
         if 100 <= status < 200 and status != 101:
             self._informational = True  # 100 Continue, 103 Early Hints: the real one follows

@@ -17,7 +17,7 @@ from cache.http import HttpCache, request_allows_cache
 from edge import encoding as enc
 from edge import headers as hdr
 from edge.deadline import bounded, start
-from edge.errors import OriginError, OriginTimeout, RewriteError
+from edge.errors import ClientGone, OriginError, OriginTimeout, RewriteError
 from edge.origin import OriginClient, OriginResponse, make_origin_client
 from edge.page import Page, Personalizer, RequestHead, Session
 from edge.settings import Settings
@@ -117,6 +117,8 @@ class Proxy:
         except OriginError as exc:
             await _send_origin_error(send, exc)
             return
+        except ClientGone:  # mid-upload: the origin got no end of the body, and no one waits
+            return
 
         async with resp:
             edge_base = f"{head.scheme}://{client_host}" if client_host else None
@@ -129,12 +131,7 @@ class Proxy:
                 await send({"type": "http.response.body", "body": b""})
                 return
             if self._may_rewrite(method, status, facts):
-                try:
-                    await self._rewrite(
-                        send, resp, status, out_headers, facts, head, begin, cache_key
-                    )
-                except OriginError as exc:  # the page broke off before anything was sent
-                    await _send_origin_error(send, exc)
+                await self._rewrite(send, resp, status, out_headers, facts, head, begin, cache_key)
                 return
             await self._send_start(send, status, out_headers, begin)
             await _stream(send, resp)
@@ -196,8 +193,12 @@ class Proxy:
         cache_key: str | None = None,
     ) -> None:
         limit = self.settings.max_rewrite_bytes
-        # A known length is within the limit (checked in _may_rewrite): one read.
-        raw = await (resp.read() if b"content-length" in facts else resp.read_upto(limit))
+        try:
+            # A known length is within the limit (checked in _may_rewrite): one read.
+            raw = await (resp.read() if b"content-length" in facts else resp.read_upto(limit))
+        except OriginError as exc:  # the page broke off before anything was sent
+            await _send_origin_error(send, exc)
+            return
         if len(raw) > limit:
             # Too big to buffer: send what we hold and stream the rest untouched.
             await self._send_start(send, status, headers, begin)
@@ -419,7 +420,9 @@ async def _request_body(receive: Any) -> AsyncIterator[bytes]:
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return
+            # Not an end of the body: a chunked upload would otherwise be closed off as if
+            # complete, and the origin act on half of it.
+            raise ClientGone("the client went away during its request body")
         body = message.get("body", b"")
         if body:
             yield body

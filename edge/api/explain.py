@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -53,6 +53,10 @@ async def _profile_id(request: Request) -> str:
     raise ApiError("give visitor=<profile id> or contact=<contact id or e-mail>", field="visitor")
 
 
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
 async def _fetch(client: OriginClient, target: str, redirects: int = 5) -> tuple[int, bytes]:
     """GET a page from the shop as a browser would see it: redirects within the shop followed
     (at most ``redirects``)."""
@@ -78,7 +82,9 @@ async def _page(request: Request, url: str) -> Page:
                        headers={k.lower(): v for k, v in request.headers.items()
                                 if k.lower() in ("accept-language", "user-agent")},
                        client_ip="", scheme="http", host=request.headers.get("host", ""))
-    target = path + (f"?{parts.query}" if parts.query else "")
+    # As a browser sends it: spaces and non-ASCII percent-encoded, what is encoded kept so.
+    target = quote(path, safe=_PATH_SAFE) + (
+        f"?{quote(parts.query, safe=_QUERY_SAFE)}" if parts.query else "")
     try:
         async with asyncio.timeout(state.settings.origin_timeout):
             status, body = await _fetch(state.origin_client, target)

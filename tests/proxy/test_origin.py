@@ -1245,3 +1245,112 @@ async def test_https_origin_with_an_untrusted_certificate(make_client, tls) -> N
             await asyncio.wait_for(client.request("GET", "/"), HANG)
         assert not isinstance(caught.value, OriginTimeout)
         assert client.open_connections == 0
+
+
+# --- answers before the request body is all sent, and bodies cut short -----------------------
+
+
+def early_answer(close: bool) -> Handler:
+    """Reads the request head only, answers 413 at once without reading the body, then closes
+    the connection or keeps it open (reading nothing more)."""
+
+    async def handler(peer: Peer) -> None:
+        peer.origin.requests.append(await peer.reader.readuntil(b"\r\n\r\n"))
+        await peer.send(response(b"too big", status=413, reason="Content Too Large"))
+        if close:
+            return
+        await asyncio.sleep(HANG)
+
+    return handler
+
+
+@pytest.mark.parametrize("close", [True, False], ids=["then-closes", "keeps-open"])
+async def test_an_answer_before_the_body_is_sent_is_the_answer(make_client, close: bool) -> None:
+    async def upload() -> AsyncIterator[bytes]:
+        for _ in range(64):  # 64 MiB: far more than the socket buffers hold
+            yield b"x" * (1024 * 1024)
+
+    async with RawOrigin(early_answer(close)) as raw:
+        client = make_client(raw.url, read_timeout=HANG)
+        async with asyncio.timeout(HANG / 2):
+            resp = await client.request("POST", "/upload", [("content-length", str(64 << 20))],
+                                        upload())
+            async with resp:
+                assert resp.status == 413
+                assert await resp.read() == b"too big"
+        assert client.open_connections == 0  # the rest of the upload was never sent: not reused
+
+
+async def test_a_request_body_that_breaks_off_is_never_ended_for_the_origin(make_client) -> None:
+    class Gone(Exception):
+        pass
+
+    async def upload() -> AsyncIterator[bytes]:
+        yield b"first part"
+        raise Gone
+
+    async def handler(peer: Peer) -> None:
+        await peer.reader.readuntil(b"\r\n\r\n")
+        received = b""
+        while data := await peer.reader.read(65536):
+            received += data
+        peer.origin.bodies.append(received)
+
+    async with RawOrigin(handler) as raw:
+        client = make_client(raw.url)
+        with pytest.raises(Gone):
+            await client.request("POST", "/form", [], upload())
+        await until(lambda: bool(raw.bodies))
+        assert raw.bodies == [b"a\r\nfirst part\r\n"]  # no last chunk: the origin sees no end
+        assert client.open_connections == 0
+
+
+async def test_a_switch_of_protocols_nobody_asked_for_is_an_origin_error(make_client) -> None:
+    async def handler(peer: Peer) -> None:
+        await peer.request()
+        await peer.send(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                        b"Connection: Upgrade\r\n\r\n")
+        await peer.wait_closed_by_client()
+
+    async with RawOrigin(handler) as raw:
+        client = make_client(raw.url)
+        with pytest.raises(OriginError, match="switched protocols"):
+            await client.request("GET", "/")
+        assert client.open_connections == 0
+
+
+async def test_an_idle_connection_the_origin_wrote_to_is_not_reused(make_client) -> None:
+    async def handler(peer: Peer) -> None:
+        if peer.index == 0:  # a response, then one more nobody asked for
+            await peer.request()
+            await peer.send(response(b"one"))
+            await asyncio.sleep(0.05)
+            await peer.send(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nodd")
+            await peer.wait_closed_by_client()
+            return
+        await keep_alive(b"two")(peer)
+
+    async with RawOrigin(handler) as raw:
+        client = make_client(raw.url)
+        assert await fetch(client) == b"one"
+        await until(lambda: raw.requests and client._idle and client._idle[0].received)
+        assert await fetch(client) == b"two"
+        assert raw.connections == 2 and raw.closed_by_client == 1
+
+
+async def test_a_response_followed_at_once_by_an_unasked_one_closes_its_connection(
+    make_client
+) -> None:
+    async def handler(peer: Peer) -> None:
+        if peer.index == 0:
+            await peer.request()
+            await peer.send(response(b"one") + b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nodd")
+            await peer.wait_closed_by_client()
+            return
+        await keep_alive(b"two")(peer)
+
+    async with RawOrigin(handler) as raw:
+        client = make_client(raw.url)
+        assert await fetch(client) == b"one"
+        assert await fetch(client) == b"two"
+        assert raw.connections == 2

@@ -354,3 +354,22 @@ def test_health(edge: str, client: httpx.Client) -> None:
     assert client.get(edge + "/_edge/health").json() == {"status": "ok"}
     ready = client.get(edge + "/_edge/ready")
     assert ready.json()["checks"]["origin"] == "ok"
+
+
+async def test_a_client_leaving_mid_upload_ends_the_body_as_an_error_not_as_its_end() -> None:
+    from edge.errors import ClientGone
+    from edge.proxy import _request_body
+
+    messages = iter([
+        {"type": "http.request", "body": b"part one", "more_body": True},
+        {"type": "http.disconnect"},
+    ])
+
+    async def receive() -> dict[str, object]:
+        return next(messages)
+
+    parts = []
+    with pytest.raises(ClientGone):
+        async for part in _request_body(receive):
+            parts.append(part)
+    assert parts == [b"part one"]
