@@ -103,15 +103,20 @@ def bare_app(origin: str) -> Any:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         async with state["s"].request(scope["method"], origin + scope["path"]) as resp:
-            headers = [
-                (k.lower(), v)
-                for k, v in resp.raw_headers
-                if k.lower() not in (b"connection", b"transfer-encoding", b"keep-alive")
-            ]
-            await send({"type": "http.response.start", "status": resp.status, "headers": headers})
-            await send({"type": "http.response.body", "body": await resp.read()})
+            await _pass_on(send, resp.status, resp.raw_headers, await resp.read())
 
     return app
+
+
+async def _pass_on(send: Any, status: int, raw_headers: Any, body: bytes) -> None:
+    """The origin's response as is, less its hop-by-hop headers."""
+    headers = [
+        (k.lower(), v)
+        for k, v in raw_headers
+        if k.lower() not in (b"connection", b"transfer-encoding", b"keep-alive")
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def lean_app(origin: str) -> Any:
@@ -132,13 +137,7 @@ def lean_app(origin: str) -> Any:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         async with await state["c"].request(scope["method"], scope["path"]) as resp:
-            headers = [
-                (k.lower(), v)
-                for k, v in resp.raw_headers
-                if k.lower() not in (b"connection", b"transfer-encoding", b"keep-alive")
-            ]
-            await send({"type": "http.response.start", "status": resp.status, "headers": headers})
-            await send({"type": "http.response.body", "body": await resp.read()})
+            await _pass_on(send, resp.status, resp.raw_headers, await resp.read())
 
     return app
 
