@@ -41,11 +41,20 @@ _OFFER_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 
 
 # --- offer state in the profile's inbox hash -------------------------------------------------
+# Anonymous profiles expire as a whole: the inbox key takes the profile's own expiry, read and
+# set in one step. Known profiles never expire, and a profile made known in between (LINK
+# removes every part's expiry) must not be left with an expiring inbox: the edge's writes rely
+# on a known profile's keys having none once its ``p`` key has none.
+_MIRROR_TTL = """
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+return ttl
+"""
+
+
 async def _mirror_ttl(redis: Any, profile_id: str) -> None:
-    # Anonymous profiles expire as a whole: the inbox key follows the profile's own expiry.
-    ttl = await redis.pttl(keys.profile_key(profile_id, "p"))
-    if ttl and ttl > 0:
-        await redis.pexpire(keys.profile_key(profile_id, "inbox"), ttl)
+    await redis.eval(_MIRROR_TTL, 2, keys.profile_key(profile_id, "p"),
+                     keys.profile_key(profile_id, "inbox"))
 
 
 async def deliver_offer(redis: Any, profile_id: str, offer_id: str, *,

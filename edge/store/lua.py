@@ -108,9 +108,16 @@ for _, op in ipairs(ops) do
     redis.call('HSET', k, base .. '|t', op[5])
   end
 end
-local known = redis.call('HEXISTS', p, 'contact') == 1
-for i = 1, #KEYS do
-  if known then redis.call('PERSIST', KEYS[i]) else redis.call('EXPIRE', KEYS[i], ttl) end
+-- Anonymous profiles expire ttl seconds after their last write, every key alike. A known
+-- contact's never expire: a key that still has an expiry is cleared. Once ``p`` has none, no
+-- key has (LINK clears them all when the profile becomes known, and the inbox takes an expiry
+-- only from ``p``, in one step), so a known contact's write skips the ~25 PERSIST calls.
+if redis.call('HEXISTS', p, 'contact') == 1 then
+  if redis.call('TTL', p) ~= -1 then
+    for i = 1, #KEYS do redis.call('PERSIST', KEYS[i]) end
+  end
+else
+  for i = 1, #KEYS do redis.call('EXPIRE', KEYS[i], ttl) end
 end
 -- the shared counters (co-occurrence, popularity, stats): [command, key, args...]
 local allowed = {ZINCRBY = true, ZREMRANGEBYRANK = true, HINCRBY = true, SADD = true, DEL = true}

@@ -74,6 +74,34 @@ async def test_known_profiles_do_not_expire_and_anonymous_ones_do(store: Store, 
     assert 89 * 86400 < ttl <= 90 * 86400
 
 
+async def test_a_known_profiles_write_clears_any_expiry_left_on_its_keys(
+    store: Store, redis: Any
+) -> None:
+    # E.g. a new visitor's claim landing after the login that made the profile known.
+    pid = await save_contact(redis, Contact(contact_id="c-2"))
+    await add_events(store, pid, {"type": "like", "sku": "A"})
+    for part in ("p", "likes"):
+        await redis.expire(keys.profile_key(pid, part), 3600)
+    await add_events(store, pid, {"type": "like", "sku": "B"})
+    for part in ("p", "likes"):
+        assert await redis.ttl(keys.profile_key(pid, part)) == -1
+
+
+async def test_an_inbox_takes_the_expiry_of_its_profile_only_if_it_has_one(
+    store: Store, redis: Any
+) -> None:
+    from edge.api.inbox import deliver_offer
+
+    texts = {"en": {"title": "T", "body": "B", "cta": "C"}}
+    known = await save_contact(redis, Contact(contact_id="c-3"))
+    await add_events(store, "anon-3", {"type": "like", "sku": "A"})
+    for pid in (known, "anon-3"):
+        assert await deliver_offer(redis, pid, "offer-1", texts=texts)
+    assert await redis.ttl(keys.profile_key(known, "inbox")) == -1
+    ttl = await redis.ttl(keys.profile_key("anon-3", "inbox"))
+    assert 89 * 86400 < ttl <= 90 * 86400
+
+
 async def test_export_and_delete_remove_every_link(
     store: Store, identity: Identity, redis: Any
 ) -> None:
