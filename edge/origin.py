@@ -145,9 +145,10 @@ class OriginClient:
     # --- the pool -------------------------------------------------------------------------
 
     async def _acquire(self) -> tuple[_Connection, bool]:
-        if self._closed or not self._host:
-            raise OriginError(f"{self.origin or 'no origin set'}: the client is closed"
-                              if self._host else "no origin is set")
+        if not self._host:
+            raise OriginError("no origin is set")
+        if self._closed:
+            raise OriginError(f"{self.origin}: the client is closed")
         loop = asyncio.get_running_loop()
         idle = self._idle
         while idle:
@@ -480,6 +481,12 @@ class _Connection(asyncio.Protocol):
         self.keep_alive = False
         self._wake()
 
+    def _abort(self, exc: OriginError) -> None:
+        """Fail the exchange and close the connection: nothing more on it can be trusted."""
+        self._fail(exc)
+        if self.transport is not None:
+            self.transport.close()
+
     def _on_timer(self) -> None:
         self._timer = None
         now = self.loop.time()
@@ -491,9 +498,7 @@ class _Connection(asyncio.Protocol):
             self._timer = self.loop.call_at(due, self._on_timer)
             return
         what = "to start answering" if not self.head_in else "to send more"
-        self._fail(OriginTimeout(f"{self.client.origin}: waited {self._timeout}s {what}"))
-        if self.transport is not None:
-            self.transport.close()
+        self._abort(OriginTimeout(f"{self.client.origin}: waited {self._timeout}s {what}"))
 
     # --- asyncio.Protocol -----------------------------------------------------------------
 
@@ -506,24 +511,18 @@ class _Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:  # a 101 nobody asked for: Upgrade is not forwarded
-            self._fail(OriginError(f"{self.client.origin}: switched protocols unasked"))
-            if self.transport is not None:
-                self.transport.close()
+            self._abort(OriginError(f"{self.client.origin}: switched protocols unasked"))
         except httptools.HttpParserError as exc:
-            self._fail(OriginError(f"{self.client.origin}: malformed response ({exc})"))
-            if self.transport is not None:
-                self.transport.close()
+            self._abort(OriginError(f"{self.client.origin}: malformed response ({exc})"))
 
     def eof_received(self) -> bool | None:
         return None  # close the transport; connection_lost decides what the end means
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.stop_timer()
-        transport, self.transport = self.transport, None
-        del transport
+        self.transport = None
         if self.head_in and not self.complete and exc is None and self._ends_at_close():
             self.complete = True  # a body delimited by the end of the connection
-            self.keep_alive = False
             self._wake()
         elif self.complete:  # the whole answer is in; only a body upload was cut short
             self._wake()

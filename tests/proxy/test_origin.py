@@ -28,7 +28,7 @@ import pytest
 
 from edge import origin as origin_module
 from edge.errors import OriginError, OriginTimeout
-from edge.origin import OriginClient
+from edge.origin import OriginClient, OriginResponse
 from tests.support.origin import GATE, PLAIN_PAGE, SLOT_PAGE, create_origin
 from tests.support.servers import free_port, serve
 
@@ -947,12 +947,20 @@ async def test_pool_limit_holds_under_concurrent_requests(make_client) -> None:
         assert client.open_connections == 2
 
 
+async def holding_one_with_one_waiting(
+    client: OriginClient,
+) -> tuple[OriginResponse, asyncio.Task[OriginResponse]]:
+    """A pool of one: a response holding its connection, and a request waiting for it."""
+    first = await client.request("GET", "/")
+    waiting = asyncio.create_task(client.request("GET", "/"))
+    await until(lambda: len(client._waiters) == 1)
+    return first, waiting
+
+
 async def test_cancelled_waiter_does_not_leak_a_slot(make_client) -> None:
     async with RawOrigin(keep_alive(b"hello")) as raw:
         client = make_client(raw.url, pool_size=1)
-        first = await client.request("GET", "/")
-        waiting = asyncio.create_task(client.request("GET", "/"))
-        await until(lambda: len(client._waiters) == 1)
+        first, waiting = await holding_one_with_one_waiting(client)
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiting
@@ -967,9 +975,7 @@ async def test_cancelled_waiter_does_not_leak_a_slot(make_client) -> None:
 async def test_waiter_cancelled_just_after_a_connection_was_handed_to_it(make_client) -> None:
     async with RawOrigin(keep_alive(b"hello")) as raw:
         client = make_client(raw.url, pool_size=1)
-        first = await client.request("GET", "/")
-        waiting = asyncio.create_task(client.request("GET", "/"))
-        await until(lambda: len(client._waiters) == 1)
+        first, waiting = await holding_one_with_one_waiting(client)
         assert await first.read() == b"hello"
         first.release()  # hands the connection to the waiter...
         waiting.cancel()  # ...which is cancelled before it runs
@@ -983,9 +989,7 @@ async def test_waiter_cancelled_just_after_a_connection_was_handed_to_it(make_cl
 async def test_waiter_cancelled_just_after_a_slot_was_freed_for_it(make_client) -> None:
     async with RawOrigin(keep_alive(b"hello")) as raw:
         client = make_client(raw.url, pool_size=1)
-        first = await client.request("GET", "/")
-        waiting = asyncio.create_task(client.request("GET", "/"))
-        await until(lambda: len(client._waiters) == 1)
+        first, waiting = await holding_one_with_one_waiting(client)
         first.release()  # body unread: the connection is closed, its slot given to the waiter
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
