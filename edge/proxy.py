@@ -16,7 +16,7 @@ from typing import Any
 from cache.http import HttpCache, request_allows_cache
 from edge import encoding as enc
 from edge import headers as hdr
-from edge.deadline import bounded, start
+from edge.deadline import bounded, start, wait_done
 from edge.errors import ClientGone, OriginError, OriginTimeout, RewriteError
 from edge.origin import OriginClient, OriginResponse, make_origin_client
 from edge.page import Page, Personalizer, RequestHead, Session
@@ -382,7 +382,7 @@ class _Identification:
             timeout = self._proxy.settings.personalize_timeout
             remaining = self._head.started + timeout - time.monotonic()
             if remaining > 0:
-                await asyncio.wait((task,), timeout=remaining)
+                await wait_done(task, remaining)
             if not task.done():
                 log.warning("identifying the visitor took too long; serving unpersonalized")
                 return None

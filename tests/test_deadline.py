@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from edge.deadline import bounded, eager, start
+from edge.deadline import bounded, eager, start, wait_done
 
 
 def _deadline(seconds: float) -> float:
@@ -220,3 +220,34 @@ async def test_without_a_deadline_cancelling_reaches_a_coroutine_whose_wait_cann
         await task
     assert cleaned == [True] and not inner.cancelled()
     inner.set_result("late")  # nobody is left waiting: nothing breaks
+
+
+async def test_wait_done_returns_once_the_future_is_done_and_leaves_no_callback() -> None:
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+    loop.call_later(0.01, future.set_result, "profile")
+    await wait_done(future, 5)
+    assert future.result() == "profile"
+    assert not future._callbacks  # type: ignore[attr-defined]  # no callback left behind
+
+
+async def test_wait_done_gives_up_after_its_timeout_without_touching_the_future() -> None:
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+    started = time.monotonic()
+    await wait_done(future, 0.02)
+    assert 0.015 <= time.monotonic() - started < 2
+    assert not future.done()  # not cancelled: whoever else waits on it still gets it
+    assert not future._callbacks  # type: ignore[attr-defined]
+    future.set_result("late")
+
+
+async def test_cancelling_wait_done_cancels_only_the_wait() -> None:
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[str] = loop.create_future()
+    waiting = asyncio.ensure_future(wait_done(future, 5))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert not future.cancelled() and not future._callbacks  # type: ignore[attr-defined]

@@ -47,6 +47,8 @@ from edge.store.recs import bestsellers, decay_weight, placement_stats, related
 __all__ = ["EventWriter", "compile_batch", "needs_context", "BatchContext", "related",
            "bestsellers", "placement_stats"]
 
+# One packer, reused (msgpack.packb makes one with a fresh 256 KB buffer per call).
+_pack_lua = msgpack.Packer(use_bin_type=False).pack
 # Lua KEYS index of each part. (Redis's Lua msgpack reads no bin type: ops are packed without.)
 _K = {part: i + 1 for i, part in enumerate(keys.PROFILE_PARTS)}
 CONVERSION_WINDOW_MS = 30 * 86_400_000
@@ -284,8 +286,8 @@ class EventWriter:
     def script_args(self, profile_id: str, plan: Plan, now_ms: int) -> list[Any]:
         """The APPLY call's arguments (its keys are ``keys.profile_keys(profile_id)``)."""
         shared = [[command.upper(), *args] for command, args in plan.shared]
-        return [msgpack.packb(plan.ops, use_bin_type=False), now_ms, self._ttl, VISIT_IDLE_MS,
-                profile_id, msgpack.packb(shared, use_bin_type=False)]
+        return [_pack_lua(plan.ops), now_ms, self._ttl, VISIT_IDLE_MS, profile_id,
+                _pack_lua(shared)]
 
     async def record_page_view(self, visitor: Any, page: RequestHead | str,
                                title: str = "") -> None:

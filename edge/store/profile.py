@@ -36,8 +36,13 @@ def unpack(blob: Any) -> Any:
         return None
 
 
+# One packer, reused: msgpack.packb makes a packer with a fresh 256 KB buffer on every call.
+# (The edge packs on its event loop's thread only; a failed pack leaves the packer empty.)
+_pack = msgpack.Packer(use_bin_type=True).pack
+
+
 def pack(value: Any) -> bytes:
-    return msgpack.packb(value, use_bin_type=True)
+    return _pack(value)
 
 
 def text(value: Any) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 import json
 import re
@@ -29,6 +30,7 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 COOKIE_VERSION = "v1"
 _COOKIE_DOMAIN = b"edge-visitor-cookie|"
@@ -53,9 +55,21 @@ def _b64d(text: str) -> bytes:
 
 
 def _mac(secret: str, domain: bytes, message: str) -> str:
-    # hmac.digest: the one-shot C path, several times cheaper than an hmac object per call
-    return _b64e(hmac.digest(secret.encode("utf-8"), domain + message.encode("utf-8"),
-                             "sha256"))
+    keyed = _KEYED.get((secret, domain))
+    if keyed is None:
+        keyed = hmac.new(secret.encode("utf-8"), domain, hashlib.sha256)
+        if len(_KEYED) >= 64:  # a few secrets, two domains: never grows in practice
+            _KEYED.clear()
+        _KEYED[(secret, domain)] = keyed
+    mac = keyed.copy()
+    mac.update(message.encode("utf-8"))
+    return _b64e(mac.digest())
+
+
+# HMAC state with the key and the domain prefix taken in, per (secret, domain). Copying it is
+# several times cheaper in place than a one-shot hmac.digest, which looks the hash up in
+# OpenSSL and sets up the key on every call; the MAC is the same.
+_KEYED: dict[tuple[str, bytes], Any] = {}
 
 
 def _is_id(value: str) -> bool:
