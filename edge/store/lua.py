@@ -127,9 +127,10 @@ end
 return {vno, new_visit}
 """
 
-# Everything of one profile in one reply, each part packed as its own msgpack blob: one blob
-# parses far faster in Python than hundreds of RESP bulk strings, and a part whose bytes did
-# not change since the last load need not be parsed again (``edge.store.partcache``).
+# Everything of one profile in one reply, each part packed as its own msgpack blob, for clients
+# that cannot send a MULTI/EXEC of plain reads on the pipelined connection (``Store.load``
+# says why those are preferred); a part whose bytes did not change since the last load need
+# not be parsed again (``edge.store.partcache``).
 # KEYS[1]: the key of the first part in ARGV[1]; every part's key is that key with the part's
 # name in place of the first one's (all in the profile's hash-tag slot).
 # ARGV[1]: "name:kind:last,..." with kind 'h' hash, 'l' list, 'z' sorted set, 's' string ('' when

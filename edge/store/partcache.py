@@ -2,8 +2,9 @@
 
 Between two pages of one visitor most parts of the profile do not change (a page view changes
 the counters in ``p`` and the ``views`` list; events change the part they touch), yet each load
-reads them all. The LOAD script answers with one msgpack blob per part; a ``PartCache`` keeps
-the parse of a blob under the part's name and the blob's exact bytes. A part whose bytes
+reads them all. A ``PartCache`` keeps the parse of a part under the part's name and its exact
+stored items (as a plain read replies them; or the LOAD script's msgpack blob of them, on
+clients that read through the script). A part whose bytes
 changed is parsed again, and two profiles share a parse only when their stored bytes are
 identical, so nothing of one visitor can reach another. The kept values are read-only
 (``edge.store.frozen``).
@@ -61,7 +62,10 @@ class _Lru:
 
 
 def _cost(key: Any) -> int:
-    return 4 * len(key[1] if isinstance(key, tuple) else key) + _OVERHEAD
+    stored = key[1] if isinstance(key, tuple) else key
+    if isinstance(stored, tuple):  # a part's items, as Redis replied them
+        return 4 * sum(map(len, stored)) + 60 * len(stored) + _OVERHEAD
+    return 4 * len(stored) + _OVERHEAD
 
 
 class PartCache:
@@ -94,6 +98,34 @@ class PartCache:
             parsed = entries.get(key)
             if parsed is None:
                 parsed = parse_part(name, _reply(blob), self.item, self.advisor)
+                self._parts.put(key, parsed)
+            else:
+                entries.move_to_end(key)
+            out[name] = parsed
+        return out
+
+    def parse_replies(self, names: Iterable[str], replies: Iterable[Any]) -> dict[str, Any]:
+        """The parsed parts of a plain read (``Store._read_parts``): ``replies[i]`` is part
+        ``names[i]`` as Redis replied (a flat list of bulk strings; empty when missing). A
+        kept parse is found by the part's name and its exact items."""
+        entries = self._parts.entries
+        out: dict[str, Any] = {}
+        for name, reply in zip(names, replies, strict=True):
+            if name in NOT_READ:
+                continue
+            if not reply:
+                parsed = self._empty.get(name)
+                if parsed is None:
+                    parsed = self._empty[name] = parse_part(name, None)
+                out[name] = parsed
+                continue
+            if name in VOLATILE:
+                out[name] = parse_part(name, reply, self.item, self.advisor)
+                continue
+            key = (name, tuple(reply))
+            parsed = entries.get(key)
+            if parsed is None:
+                parsed = parse_part(name, reply, self.item, self.advisor)
                 self._parts.put(key, parsed)
             else:
                 entries.move_to_end(key)

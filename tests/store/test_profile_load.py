@@ -183,6 +183,25 @@ def test_every_part_parses_and_an_empty_part_parses_as_nothing() -> None:
     assert set(vars(built)) == {f.name for f in dataclasses.fields(Profile)}
 
 
+def test_plain_replies_share_a_parse_only_when_their_items_are_identical() -> None:
+    cache = PartCache()
+
+    def load(attrs: list[bytes]) -> dict[str, Any]:
+        replies: list[list[bytes]] = [[] for _ in LOAD_PARTS]
+        replies[LOAD_PARTS.index("attrs")] = attrs
+        return cache.parse_replies(LOAD_PARTS, replies)
+
+    first = load([b"first_name", msgpack.packb("Anna")])
+    again = load([b"first_name", msgpack.packb("Anna")])
+    other = load([b"first_name", msgpack.packb("Anno")])
+    # the same bytes, split into other items: another part, never the kept parse
+    split = load([b"first_nam", b"e" + msgpack.packb("Anna")])
+    assert first["attrs"] == {"first_name": "Anna"} and again["attrs"] is first["attrs"]
+    assert other["attrs"] == {"first_name": "Anno"}
+    assert split["attrs"] != first["attrs"]
+    assert load([])["attrs"] == {}
+
+
 def test_the_script_finds_every_part_from_the_first_key() -> None:
     first = keys.profile_key("v-1_x", LOAD_PARTS[0])
     prefix = first[: len(first) - len(LOAD_PARTS[0])]
