@@ -185,8 +185,11 @@ def parse_batch(body: Any, max_events: int) -> list[Any]:
 # than 64 characters) still raises ValidationError, as it would from the events API.
 
 
+@functools.lru_cache(maxsize=4096)
 def page_view(url: str, title: str = "") -> PageView:
-    """A proxied page the edge served, its URL and title cut to the model's bounds."""
+    """A proxied page the edge served, its URL and title cut to the model's bounds. The
+    model is frozen and a shop's pages repeat, so each (URL, title) is built once and shared:
+    it holds nothing of a visitor, and it is only ever written to each visitor's own profile."""
     return PageView(type="page_view", url=url[:2048], title=title[:512])
 
 
