@@ -17,8 +17,9 @@ least recently used part first, the item cache the oldest item.
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgpack
@@ -79,56 +80,42 @@ class PartCache:
         self._items.clear()
 
     def parse(self, names: Iterable[str], blobs: Iterable[bytes]) -> dict[str, Any]:
-        """The parsed parts of one LOAD reply: ``blobs[i]`` is part ``names[i]``'s msgpack."""
-        entries = self._parts.entries
-        out: dict[str, Any] = {}
-        for name, blob in zip(names, blobs, strict=True):
-            if name in NOT_READ:
-                continue
-            if blob == _EMPTY:
-                parsed = self._empty.get(name)
-                if parsed is None:
-                    parsed = self._empty[name] = parse_part(name, None)
-                out[name] = parsed
-                continue
-            if name in VOLATILE:
-                out[name] = parse_part(name, _reply(blob), self.item, self.advisor)
-                continue
-            key = (name, blob)
-            parsed = entries.get(key)
-            if parsed is None:
-                parsed = parse_part(name, _reply(blob), self.item, self.advisor)
-                self._parts.put(key, parsed)
-            else:
-                entries.move_to_end(key)
-            out[name] = parsed
-        return out
+        """The parsed parts of one LOAD reply: ``blobs[i]`` is part ``names[i]``'s msgpack.
+        A kept parse is found by the part's name and the blob's exact bytes."""
+        return self._parse(names, blobs, _EMPTY.__eq__, _reply, _itself)
 
     def parse_replies(self, names: Iterable[str], replies: Iterable[Any]) -> dict[str, Any]:
         """The parsed parts of a plain read (``Store._read_parts``): ``replies[i]`` is part
         ``names[i]`` as Redis replied (a flat list of bulk strings; empty when missing). A
         kept parse is found by the part's name and its exact items."""
+        return self._parse(names, replies, operator.not_, _itself, tuple)
+
+    def _parse(self, names: Iterable[str], stored: Iterable[Any], empty: Callable[[Any], bool],
+               items: Callable[[Any], Any], key: Callable[[Any], Any]) -> dict[str, Any]:
+        """Each part's parse: ``empty(value)`` says the part holds nothing, ``items(value)``
+        is its flat list of bulk strings, ``key(value)`` its exact stored form (the cache key,
+        with the part's name)."""
         entries = self._parts.entries
         out: dict[str, Any] = {}
-        for name, reply in zip(names, replies, strict=True):
+        for name, value in zip(names, stored, strict=True):
             if name in NOT_READ:
                 continue
-            if not reply:
+            if empty(value):
                 parsed = self._empty.get(name)
                 if parsed is None:
                     parsed = self._empty[name] = parse_part(name, None)
                 out[name] = parsed
                 continue
             if name in VOLATILE:
-                out[name] = parse_part(name, reply, self.item, self.advisor)
+                out[name] = parse_part(name, items(value), self.item, self.advisor)
                 continue
-            key = (name, tuple(reply))
-            parsed = entries.get(key)
+            cache_key = (name, key(value))
+            parsed = entries.get(cache_key)
             if parsed is None:
-                parsed = parse_part(name, reply, self.item, self.advisor)
-                self._parts.put(key, parsed)
+                parsed = parse_part(name, items(value), self.item, self.advisor)
+                self._parts.put(cache_key, parsed)
             else:
-                entries.move_to_end(key)
+                entries.move_to_end(cache_key)
             out[name] = parsed
         return out
 
@@ -153,6 +140,10 @@ class PartCache:
             if isinstance(blob, bytes) and len(blob) <= MAX_ITEM:
                 self._items.put(key, value)
             return value
+
+
+def _itself(value: Any) -> Any:
+    return value
 
 
 def _reply(blob: bytes) -> Any:
