@@ -8,14 +8,17 @@ and everything that decides and renders (identity, profiles, rules, widgets):
     session.finish(page, status)                   record the page view, off the response path
 
 The proxy calls ``begin`` as soon as the request arrives, so the profile loads while the origin
-answers. ``fill`` runs only for HTML pages that hold a slot or get the body-end injection.
+answers. ``fill`` runs only for HTML pages that hold a slot or get the body-end injection. A
+session whose ``speculative`` is true may be asked ``fill(page, defer=True)`` before the page is
+here (``edge.proxy``): it then holds its writes back in ``Fills.deferred`` until
+``Fills.commit``, as that fill is thrown away if the page turns out otherwise.
 Every call is wrapped by the proxy: an exception or a timeout means the page goes out unchanged.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -98,9 +101,18 @@ class Fills:
 
     slots: dict[str, str] = field(default_factory=dict)
     body_end: str = ""
+    # What the decision behind these fills writes (experiment arms, exposures, inbox offers),
+    # when it was held back to be written only if the fills are used (``commit``).
+    deferred: Callable[[], None] | None = None
 
     def __bool__(self) -> bool:
         return bool(self.slots) or bool(self.body_end)
+
+    def commit(self) -> None:
+        """Write what the decision behind these fills held back (once)."""
+        deferred, self.deferred = self.deferred, None
+        if deferred is not None:
+            deferred()
 
 
 class Session(Protocol):

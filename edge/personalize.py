@@ -294,7 +294,14 @@ class EdgeSession:
     async def profile(self) -> Profile:
         return await self._profile
 
-    async def fill(self, page: Page) -> Fills:
+    # The proxy may fill a page ahead, from the shape this URL had last time, while the origin
+    # answers (``edge.proxy``); that fill holds its writes back until it is used.
+    speculative = True
+
+    async def fill(self, page: Page, defer: bool = False) -> Fills:
+        """The page's fills. The decision's writes (experiment arms, exposures, inbox offers)
+        are made at once, or with ``defer`` held back in ``Fills.deferred`` until
+        ``Fills.commit``: a fill made ahead is thrown away if the page turns out otherwise."""
         owner = self.owner
         settings = owner.settings
         profile = await self._profile
@@ -333,7 +340,10 @@ class EdgeSession:
                                           page_dict)
                 if html:
                     body_end.append(html)
-            self._record(profile, decision)
+            if defer:
+                fills.deferred = lambda: self._record(profile, decision)
+            else:
+                self._record(profile, decision)
         if page.slots or body_end or settings.inject_script:
             if fills.slots or body_end:
                 body_end.insert(0, owner.registry.stylesheet())
