@@ -986,16 +986,22 @@ async def test_waiter_cancelled_just_after_a_connection_was_handed_to_it(make_cl
         assert raw.connections == 1
 
 
+async def cancel_and_serve_again(client: OriginClient, task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` (a request): it ends cancelled, holds no connection, and the client
+    then fetches ``hello`` again."""
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert client.open_connections == 0
+    assert await asyncio.wait_for(fetch(client), HANG) == b"hello"
+
+
 async def test_waiter_cancelled_just_after_a_slot_was_freed_for_it(make_client) -> None:
     async with RawOrigin(keep_alive(b"hello")) as raw:
         client = make_client(raw.url, pool_size=1)
         first, waiting = await holding_one_with_one_waiting(client)
         first.release()  # body unread: the connection is closed, its slot given to the waiter
-        waiting.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await waiting
-        assert client.open_connections == 0
-        assert await asyncio.wait_for(fetch(client), HANG) == b"hello"
+        await cancel_and_serve_again(client, waiting)
         assert client.open_connections == 1
 
 
@@ -1010,11 +1016,7 @@ async def test_cancelled_request_in_flight_frees_its_connection(make_client) -> 
         client = make_client(raw.url, pool_size=1)
         pending = asyncio.create_task(client.request("GET", "/"))
         await until(lambda: len(raw.requests) == 1)
-        pending.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await pending
-        assert client.open_connections == 0
-        assert await asyncio.wait_for(fetch(client), HANG) == b"hello"
+        await cancel_and_serve_again(client, pending)
         assert raw.connections == 2
 
 
@@ -1323,13 +1325,20 @@ async def test_a_switch_of_protocols_nobody_asked_for_is_an_origin_error(make_cl
         assert client.open_connections == 0
 
 
-async def test_an_idle_connection_the_origin_wrote_to_is_not_reused(make_client) -> None:
+@pytest.mark.parametrize("later", [True, False],
+                         ids=["on-the-idle-connection", "right-after-the-answer"])
+async def test_a_response_nobody_asked_for_ends_its_connection(make_client, later: bool) -> None:
+    unasked = b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nodd"
+
     async def handler(peer: Peer) -> None:
         if peer.index == 0:  # a response, then one more nobody asked for
             await peer.request()
-            await peer.send(response(b"one"))
-            await asyncio.sleep(0.05)
-            await peer.send(b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nodd")
+            if later:
+                await peer.send(response(b"one"))
+                await asyncio.sleep(0.05)
+                await peer.send(unasked)
+            else:
+                await peer.send(response(b"one") + unasked)
             await peer.wait_closed_by_client()
             return
         await keep_alive(b"two")(peer)
@@ -1337,24 +1346,9 @@ async def test_an_idle_connection_the_origin_wrote_to_is_not_reused(make_client)
     async with RawOrigin(handler) as raw:
         client = make_client(raw.url)
         assert await fetch(client) == b"one"
-        await until(lambda: raw.requests and client._idle and client._idle[0].received)
-        assert await fetch(client) == b"two"
-        assert raw.connections == 2 and raw.closed_by_client == 1
-
-
-async def test_a_response_followed_at_once_by_an_unasked_one_closes_its_connection(
-    make_client
-) -> None:
-    async def handler(peer: Peer) -> None:
-        if peer.index == 0:
-            await peer.request()
-            await peer.send(response(b"one") + b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nodd")
-            await peer.wait_closed_by_client()
-            return
-        await keep_alive(b"two")(peer)
-
-    async with RawOrigin(handler) as raw:
-        client = make_client(raw.url)
-        assert await fetch(client) == b"one"
+        if later:  # the connection went idle before the origin wrote to it
+            await until(lambda: raw.requests and client._idle and client._idle[0].received)
         assert await fetch(client) == b"two"
         assert raw.connections == 2
+        if later:
+            assert raw.closed_by_client == 1
