@@ -20,7 +20,9 @@ from __future__ import annotations
 APPLY = r"""
 local ops = cmsgpack.unpack(ARGV[1])
 local now = tonumber(ARGV[2])
-local ttl = tonumber(ARGV[3])
+-- Passed on to commands as the strings they came as: Redis turns a Lua number back into text
+-- with printf, a tenth of this script's time on a first page view.
+local now_text, ttl = ARGV[2], ARGV[3]
 local idle = tonumber(ARGV[4])
 local pid = ARGV[5]
 local p = KEYS[1]
@@ -30,12 +32,12 @@ local vno = tonumber(st[2]) or 0
 local new_visit = 0
 if vno == 0 or now - last > idle then
   vno = vno + 1
-  redis.call('HSET', p, 'visit_no', vno, 'visit_start', now, 'pv_visit', 0, 'tos_visit', 0)
+  redis.call('HSET', p, 'visit_no', vno, 'visit_start', now_text, 'pv_visit', 0, 'tos_visit', 0)
   redis.call('HINCRBY', p, 'visits', 1)
   new_visit = 1
 end
-if now > last then redis.call('HSET', p, 'last_seen', now) end
-redis.call('HSETNX', p, 'created', now)
+if now > last then redis.call('HSET', p, 'last_seen', now_text) end
+redis.call('HSETNX', p, 'created', now_text)
 redis.call('HSETNX', p, 'stable', pid)
 local day = math.floor(now / 86400000)
 
