@@ -100,6 +100,52 @@ async def test_a_new_visit_starts_after_30_idle_minutes(store: Store) -> None:
     assert p.visits == 3 and p.visit.active and p.visit.page_views == 1
 
 
+async def test_a_profiles_first_write_sets_what_a_later_one_would(
+        store: Store, redis: Any) -> None:
+    # The first write (nothing under p yet) takes a shorter path in APPLY; the fields it
+    # leaves are those the general path leaves on a profile whose p holds no visit yet (here
+    # only a fingerprint link).
+    now = int(time.time() * 1000)
+    view = {"type": "page_view", "url": "https://shop.test/"}
+    await redis.hset(keys.profile_key("v2", "p"), "fp", "f")
+    await add_events(store, "v1", view, now_ms=now)
+    await add_events(store, "v2", view, now_ms=now)
+    first = await redis.hgetall(keys.profile_key("v1", "p"))
+    general = await redis.hgetall(keys.profile_key("v2", "p"))
+    assert general.pop(b"fp") == b"f"
+    assert first.pop(b"stable") == b"v1" and general.pop(b"stable") == b"v2"
+    assert first == general == {
+        b"visit_no": b"1", b"visit_start": b"%d" % now, b"pv_visit": b"1", b"tos_visit": b"0",
+        b"visits": b"1", b"last_seen": b"%d" % now, b"created": b"%d" % now, b"pv_total": b"1"}
+
+
+async def test_an_anonymous_write_expires_every_key_the_profile_has(
+        store: Store, redis: Any) -> None:
+    # Keys written outside a batch (an experiment arm kept before the first page view, an
+    # inbox offer) take the profile's expiry with the next write, whatever it wrote.
+    view = {"type": "page_view", "url": "https://shop.test/"}
+    await store.assign_experiment("v1", "hero", "b")
+    await add_events(store, "v1", view)
+    await redis.hset(keys.profile_key("v1", "inbox"), "offer", b"x")
+    await redis.persist(keys.profile_key("v1", "views"))
+    await add_events(store, "v1", view)
+    for part in ("p", "views", "exp", "inbox"):
+        assert 89 * 86400 < await redis.ttl(keys.profile_key("v1", part)) <= 90 * 86400, part
+    assert await redis.ttl(keys.profile_key("v1", "cart")) == -2  # never written: no key
+
+
+async def test_histories_keep_their_newest_items_up_to_their_cap(store: Store) -> None:
+    cap = keys.CAPS["views"]
+    now = int(time.time() * 1000)
+    views = [{"type": "page_view", "url": f"https://shop.test/{i}", "ts": now - 1000 + i}
+             for i in range(cap + 5)]
+    for i in range(0, len(views), 100):
+        await add_events(store, "v1", *views[i:i + 100], now_ms=now)
+    p = await store.load("v1")
+    assert [v["url"] for v in p.page_views] == [
+        f"https://shop.test/{i}" for i in reversed(range(5, cap + 5))]
+
+
 async def test_placement_history_per_visit_day_and_lifetime(store: Store) -> None:
     now = int(time.time() * 1000)
     seen = {"type": "impression", "placement": "promo", "variant": "a"}
