@@ -81,7 +81,8 @@ class Store:
         self._load = redis.register_script(LOAD)  # clients without the raw path
         self._raw = rawcall.supported(redis)
         # by the limits a caller passes: the plain commands of a parts read (``_read_parts``)
-        self._natives: dict[tuple[tuple[str, int], ...], tuple[bytes, int, tuple[bool, ...]]] = {}
+        self._natives: dict[tuple[tuple[str, int], ...],
+                            tuple[rawcall.OpenId, int, tuple[bool, ...]]] = {}
         # parsed parts, shared by this store's loads (read-only; keyed by their exact bytes)
         self.parts = PartCache()
         # event batches and page views; None without settings (limits and expiry come from them)
@@ -166,8 +167,8 @@ class Store:
         missing key reads as an empty list. With a fingerprint, the profile it points at
         (raw) is read in the same write."""
         pid = profile_id.encode()
-        template, n, reads = self._part_commands(recent, alias, len(pid))
-        packed = template % ((pid,) * n)
+        read, n, reads = self._part_commands(recent, alias, len(pid))
+        packed = read.fill(pid)
         count = n + 2  # MULTI, one reply per command, EXEC
         if fingerprint:
             packed += rawcall.pack(b"GET", keys.fingerprint_key(fingerprint).encode())
@@ -187,16 +188,16 @@ class Store:
             replies[-1] if fingerprint else None
 
     def _part_commands(self, recent: Mapping[str, int] | None, alias: bool, id_length: int
-                       ) -> tuple[bytes, int, tuple[bool, ...]]:
+                       ) -> tuple[rawcall.OpenId, int, tuple[bool, ...]]:
         """A parts read with these limits for a profile id of this length: the packed
-        MULTI ... EXEC with ``%s`` wherever the id goes, how many commands it queues, and
-        which of LOAD_PARTS (then the alias) it reads. Built once per limits and length."""
+        MULTI ... EXEC with the id left open, how many commands it queues, and which of
+        LOAD_PARTS (then the alias) it reads. Built once per limits and length."""
         limits = (*(recent or {}).items(), ("alias", int(alias)), ("id", id_length))
         call = self._natives.get(limits)
         if call is not None:
             return call
         wanted = recent or {}
-        commands: list[bytes] = []
+        commands: list[tuple[bytes, str, tuple[bytes, ...]]] = []
         reads: list[bool] = []
         for part in (*LOAD_PARTS, *(("alias",) if alias else ())):
             kind = "s" if part == "alias" else _KIND[part]
@@ -207,11 +208,15 @@ class Store:
             reads.append(True)
             verb = {"h": b"HGETALL", "l": b"LRANGE", "z": b"ZREVRANGE", "s": b"GET"}[kind]
             tail = (b"0", b"%d" % (limit - 1 if limit > 0 else -1)) if kind in "lz" else ()
-            key = keys.profile_key("\0" * id_length, part).encode().replace(b"%", b"%%")
-            packed = rawcall.encode((verb, key, *tail))
-            commands.append(packed.replace(b"\0" * id_length, b"%s"))
-        template = _MULTI + b"".join(commands) + _EXEC
-        call = self._natives[limits] = (template, len(commands), tuple(reads))
+            commands.append((verb, part, tail))
+
+        def build(pid: str) -> bytes:
+            return _MULTI + b"".join(
+                rawcall.encode((verb, keys.profile_key(pid, part).encode(), *tail))
+                for verb, part, tail in commands) + _EXEC
+
+        call = self._natives[limits] = (rawcall.OpenId.pack(build, id_length), len(commands),
+                                        tuple(reads))
         if len(self._natives) > 64:  # callers pass a few fixed limits; never grow unbounded
             self._natives.clear()
         return call

@@ -112,8 +112,8 @@ class WriteBehind:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
-        # APPLY head templates and how many times each leaves the id open, see _head
-        self._heads: dict[tuple[int, int], tuple[bytes, int]] = {}
+        # APPLY heads with the id left open, by id length and argument count (see _head)
+        self._heads: dict[tuple[int, int], rawcall.OpenId] = {}
         self._closing = False
         self._closed = False
         self._down_since: float | None = None
@@ -333,24 +333,17 @@ class WriteBehind:
 
     def _head(self, pid: str, extra: int) -> bytes:
         """``EVALSHA sha n key...`` for a visitor's keys, followed by ``extra`` arguments.
-
-        Packing some 25 keys costs more than the rest of a page view's write. The keys differ
-        only in the profile id, so the packed head is kept per id length with the id left open,
-        and filled in with one ``%`` for every visitor, new or returning."""
+        Packing some 25 keys costs more than the rest of a page view's write: the head is
+        packed once per id length, with the id left open (``rawcall.OpenId``)."""
         pid_bytes = pid.encode()
         shape = (len(pid_bytes), extra)
-        entry = self._heads.get(shape)
-        if entry is None:
-            if not pid_bytes:  # nothing to leave open (ids are never empty)
-                return self._pack_head(pid, extra)
+        head = self._heads.get(shape)
+        if head is None:
             if len(self._heads) > 64:  # ids are of a few lengths; never let this grow
                 self._heads.clear()
-            mark = b"\x01" * len(pid_bytes)
-            packed = self._pack_head(mark.decode(), extra)
-            template = packed.replace(b"%", b"%%").replace(mark, b"%b")
-            entry = self._heads[shape] = (template, template.count(b"%b"))
-        template, count = entry
-        return template % ((pid_bytes,) * count)
+            head = self._heads[shape] = rawcall.OpenId.pack(
+                lambda mark: self._pack_head(mark, extra), len(pid_bytes))
+        return head.fill(pid_bytes)
 
     def _pack_head(self, pid: str, extra: int) -> bytes:
         script_keys = keys.profile_keys(pid)
