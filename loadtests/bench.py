@@ -16,6 +16,11 @@ Next to req/s, each throughput run reports the CPU time its server spent per req
 from /proc around the run; for the edge in full mode, its Redis's CPU included). On a shared
 machine req/s moves with whatever else runs; CPU per request is the steadier measure of what
 a page costs the server, and the ratios are printed both ways.
+
+In full mode the benchmark also times the slot page at one connection with the origin taking
+``--origin-ms`` to answer (20 ms by default: a shop that renders its pages), for the bare proxy
+and the edge, cookieless and with the rich profile: what a visitor waits for once the edge can
+identify, load the profile and fill while the origin answers.
 """
 
 from __future__ import annotations
@@ -128,7 +133,11 @@ def measure(
     url: str, duration: float, connections: int, headers: list[str] | None = None,
     target: Server | None = None,
 ) -> Result:
+    """Latency at one connection, then req/s and CPU at ``connections`` (``connections`` 0:
+    latency only)."""
     lat = wrk(url, 1, duration, headers)
+    if not connections:
+        return lat
     thr = wrk(url, connections, duration, headers, target)
     return Result(lat.p50_ms, lat.p99_ms, thr.rps, thr.cpu_us)
 
@@ -161,6 +170,11 @@ def main() -> int:
         default="static",
         help="static: fixed fills (the proxy core); full: the whole pipeline",
     )
+    parser.add_argument(
+        "--origin-ms", type=float, default=20.0,
+        help="full mode: also time the slot page at one connection with the origin taking this "
+        "long to answer, as a shop that renders its pages does (0: skip)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
@@ -182,28 +196,41 @@ def main() -> int:
             "httpx": stack.enter_context(server("httpx", "--origin", origin.url)),
             "lean": stack.enter_context(server("lean", "--origin", origin.url)),
         }
-        runs: list[tuple[str, str, str, list[str], Server]] = [
-            (name, page, f"{servers[name].url}/{page}", [], servers[name])
+        # (server, page, url, headers, CPU to count, connections: 0 for latency only)
+        runs: list[tuple[str, str, str, list[str], Server, int]] = [
+            (name, page, f"{servers[name].url}/{page}", [], servers[name], args.connections)
             for page in ("noslot", "slots")
             for name in ("bare", "edge", "httpx")
         ]
-        runs.append(("lean", "slots", f"{servers['lean'].url}/slots", [], servers["lean"]))
+        runs.append(("lean", "slots", f"{servers['lean'].url}/slots", [], servers["lean"],
+                     args.connections))
         if args.mode == "static":
             # The same slot page with the widget script injected before </body>.
             scripted = stack.enter_context(
                 server("edge", "--origin", origin.url, "--mode", "script")
             )
-            runs.append(("edge", "script", f"{scripted.url}/slots", [], scripted))
+            runs.append(("edge", "script", f"{scripted.url}/slots", [], scripted,
+                         args.connections))
         else:
-            cookie = (Path(tmp) / "rich-cookie.txt").read_text().strip()
-            runs.append(("edge", "rich", f"{servers['edge'].url}/slots", [f"Cookie: {cookie}"],
-                         servers["edge"]))
-        for _name, _, url, headers, _target in runs:
-            wrk(url, args.connections, 1.0, headers)  # warm the pools and caches
+            cookie = [f"Cookie: {(Path(tmp) / 'rich-cookie.txt').read_text().strip()}"]
+            edge_url = servers["edge"].url
+            runs.append(("edge", "rich", f"{edge_url}/slots", cookie, servers["edge"],
+                         args.connections))
+            if args.origin_ms > 0:
+                # What a visitor waits for when the origin takes a shop's time to answer: the
+                # edge identifies, loads the profile and fills while it waits.
+                slow = f"/slots?origin_ms={args.origin_ms:g}"
+                runs += [
+                    ("bare", "slow", f"{servers['bare'].url}{slow}", [], servers["bare"], 0),
+                    ("edge", "slow", f"{edge_url}{slow}", [], servers["edge"], 0),
+                    ("edge", "slow rich", f"{edge_url}{slow}", cookie, servers["edge"], 0),
+                ]
+        for _name, _, url, headers, _target, connections in runs:
+            wrk(url, connections or 1, 1.0, headers)  # warm the pools and caches
         for _ in range(args.rounds):
-            for name, page, url, headers, target in runs:
+            for name, page, url, headers, target, connections in runs:
                 rounds.setdefault((name, page), []).append(
-                    measure(url, args.duration / args.rounds, args.connections, headers, target)
+                    measure(url, args.duration / args.rounds, connections, headers, target)
                 )
     results = {key: median_result(values) for key, values in rounds.items()}
 
@@ -232,21 +259,28 @@ def main() -> int:
     print(f"  noise   bare/noslot ÷ bare/slots req/s {same:5.2f} (identical work: 1.00 on a "
           "quiet machine)")
     ok = True
-    for page, target in (("noslot", 0.95), ("slots", 0.8)):
+    # The no-slot page's target is the proxy core's (static mode). In full mode that page
+    # still identifies the visitor, records the page view and runs the rules: its ratio is
+    # printed, and only the slot page's is held to a target.
+    targets = (("noslot", 0.95), ("slots", 0.8)) if args.mode == "static" else \
+        (("noslot", None), ("slots", 0.8))
+    for page, target in targets:
         edge, bare = results[("edge", page)], results[("bare", page)]
         rel = median_ratio(("edge", page), ("bare", page))
         vs_naive = median_ratio(("edge", page), ("httpx", page))
         dp50 = edge.p50_ms - bare.p50_ms
         line = (
-            f"  {page:<7} edge/bare req/s {rel:5.2f} (target ≥ {target})   "
-            f"edge/httpx req/s {vs_naive:5.1f} (target ≥ 4)   p50 edge−bare {dp50:+.3f} ms"
+            f"  {page:<7} edge/bare req/s {rel:5.2f}"
+            + (f" (target ≥ {target})" if target is not None else " (no target)")
+            + f"   edge/httpx req/s {vs_naive:5.1f} (target ≥ 4)   p50 edge−bare {dp50:+.3f} ms"
         )
         if page == "slots":
             line += " (target ≤ +0.5)"
         print(line)
         by_cpu = cpu_ratio(("edge", page), ("bare", page))
         print(f"  {'':<7} edge/bare by CPU per request {by_cpu:5.2f}")
-        ok = ok and rel >= target and vs_naive >= 4 and (page != "slots" or dp50 <= 0.5)
+        ok = ok and (target is None or rel >= target) and vs_naive >= 4 \
+            and (page != "slots" or dp50 <= 0.5)
     lean = results[("lean", "slots")]
     print(row("lean / slots", lean))
     print(f"  edge/lean on slots (what personalizing costs over the edge's own proxying) req/s "
@@ -269,6 +303,17 @@ def main() -> int:
             f"p50 {rich.p50_ms:.3f} vs {anon.p50_ms:.3f} ms (target ≤ 1.1×)"
         )
         ok = ok and cost <= 1.1
+    if ("edge", "slow") in results:
+        slow_bare = results[("bare", "slow")]
+        slow, slow_rich = results[("edge", "slow")], results[("edge", "slow rich")]
+        print(f"\nslot page, origin answering in {args.origin_ms:g} ms (one connection, latency)")
+        print(row("bare / slots", slow_bare))
+        print(row("edge / slots", slow))
+        print(row("edge / slots, rich profile", slow_rich))
+        print(f"  the visitor waits, over the bare proxy: cookieless "
+              f"{slow.p50_ms - slow_bare.p50_ms:+.3f} ms, rich profile "
+              f"{slow_rich.p50_ms - slow_bare.p50_ms:+.3f} ms (p50); rich vs cookieless "
+              f"×{slow_rich.p50_ms / slow.p50_ms:.3f}")
     print("\nall targets met" if ok else "\nsome targets missed")
     return 0
 

@@ -1,6 +1,7 @@
 """The servers a benchmark run compares, each started as its own process:
 
-origin     a static origin: fixed 100 KB pages from memory (raw ASGI)
+origin     a static origin: fixed 100 KB pages from memory (raw ASGI); ``?origin_ms=N``
+           answers after N ms, as a shop that renders its pages does
 bare       a bare pass-through proxy on aiohttp's client, nothing else: the hand-rolled proxy
            (design.md measured aiohttp the fastest general client to the origin)
 lean       the same pass-through on the edge's own origin client (``edge.origin``): what the
@@ -14,6 +15,7 @@ python -m loadtests.servers KIND --port N [--origin URL] [--mode static|full]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -62,12 +64,22 @@ def make_page(slots: int) -> bytes:
 
 
 def origin_app() -> Any:
+    """The pages from memory, at once; ``?origin_ms=N`` answers after N ms instead, as a shop
+    that renders its pages does (up to 5 s)."""
+    import asyncio
+    from urllib.parse import parse_qs
+
     pages = {b"/noslot": make_page(0), b"/slots": make_page(3)}
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
         body = pages.get(scope.get("raw_path") or b"", pages[b"/noslot"])
+        query = scope.get("query_string") or b""
+        if query:
+            delay = parse_qs(query.decode("latin-1")).get("origin_ms", ["0"])[0]
+            with contextlib.suppress(ValueError):
+                await asyncio.sleep(min(max(float(delay), 0.0), 5000.0) / 1000)
         await send(
             {
                 "type": "http.response.start",
@@ -102,10 +114,15 @@ def bare_app(origin: str) -> Any:
                     await state["s"].close()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
-        async with state["s"].request(scope["method"], origin + scope["path"]) as resp:
+        async with state["s"].request(scope["method"], origin + _target(scope)) as resp:
             await _pass_on(send, resp.status, resp.raw_headers, await resp.read())
 
     return app
+
+
+def _target(scope: dict[str, Any]) -> str:
+    query = scope.get("query_string") or b""
+    return scope["path"] + ("?" + query.decode("latin-1") if query else "")
 
 
 async def _pass_on(send: Any, status: int, raw_headers: Any, body: bytes) -> None:
@@ -136,7 +153,7 @@ def lean_app(origin: str) -> Any:
                     await state["c"].close()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
-        async with await state["c"].request(scope["method"], scope["path"]) as resp:
+        async with await state["c"].request(scope["method"], _target(scope)) as resp:
             await _pass_on(send, resp.status, resp.raw_headers, await resp.read())
 
     return app
