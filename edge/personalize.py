@@ -21,8 +21,9 @@ from collections.abc import Coroutine
 from typing import Any
 
 from edge.api.embed import script_tag
-from edge.contexts import page_info, rules_context, unread_count, visitor_info
+from edge.contexts import device_type, page_info, rules_context, unread_count, visitor_info
 from edge.errors import StoreError
+from edge.fresh import FreshFills
 from edge.page import Fills, NullSession, Page, RequestHead, Session
 from edge.results import load_experiment_counters
 from edge.store import keys
@@ -90,6 +91,7 @@ class EdgePersonalizer:
         self._signals_at = 0.0
         self._popups: dict[tuple[Any, ...], str] = {}
         self._chrome: dict[tuple[Any, ...], str] = {}
+        self.fresh = FreshFills()
 
     # --- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -245,8 +247,8 @@ class EdgePersonalizer:
                 # A visitor minted on this request has nothing stored yet: no round trip.
                 profile = asyncio.get_running_loop().create_future()
                 profile.set_result(Profile.empty(visitor.id))
-            else:
-                profile = asyncio.ensure_future(self.store.load(visitor.id, PAGE_LOAD_LIMITS))
+                return EdgeSession(self, request, visitor, profile, fresh=True)
+            profile = asyncio.ensure_future(self.store.load(visitor.id, PAGE_LOAD_LIMITS))
         return EdgeSession(self, request, visitor, profile)
 
     def chrome(self, language: str, unread: int, fingerprint: bool) -> str:
@@ -281,11 +283,13 @@ class EdgePersonalizer:
 
 class EdgeSession:
     def __init__(self, owner: EdgePersonalizer, request: RequestHead, visitor: Visitor,
-                 profile: asyncio.Future[Profile]):
+                 profile: asyncio.Future[Profile], fresh: bool = False):
         self.owner = owner
         self.request = request
         self.visitor = visitor
         self._profile = profile
+        # The profile is the empty one of a visitor minted on this request.
+        self.fresh = fresh
         self.decision: Decision | None = None
 
     def response_headers(self) -> list[tuple[bytes, bytes]]:
@@ -305,17 +309,51 @@ class EdgeSession:
         owner = self.owner
         settings = owner.settings
         profile = await self._profile
-        shared = owner.shared
         known = self.visitor.known or profile.known
         language = pick_language(str(profile.attributes.get("language") or ""),
                                  self.request.headers.get("accept-language", ""),
                                  settings.languages, settings.default_language)
-        fills = Fills()
         ruleset = owner.ruleset
+        now = time.time()
+        if self.fresh and not known and ruleset is not None:
+            # A visitor met on this request: their fills are those of every such visitor on
+            # this page with the same language, device and experiment arms (``edge.fresh``).
+            memo, shared = owner.fresh, owner.shared
+            memo.matches(ruleset, shared.catalog, shared.signals, shared.weights)
+            key = memo.key(ruleset, profile.stable_id or profile.id, now,
+                           shared.weights or None, page, language,
+                           device_type(self.request.headers.get("user-agent", "")))
+            made = memo.get(key, now)
+            if made is None:
+                decision, slots, body_end = self._make(profile, page, ruleset, known, language,
+                                                       now)
+                if decision is not None:
+                    memo.put(key, now, decision, slots, body_end)
+            else:
+                decision, slots, body_end = made.decision, dict(made.slots), made.body_end
+        else:
+            decision, slots, body_end = self._make(profile, page, ruleset, known, language, now)
+        self.decision = decision
+        fills = Fills(slots, body_end)
+        if decision is not None:
+            if defer:
+                fills.deferred = lambda: self._record(profile, decision)
+            else:
+                self._record(profile, decision)
+        return fills
+
+    def _make(self, profile: Profile, page: Page, ruleset: RuleSet | None, known: bool,
+              language: str, now: float) -> tuple[Decision | None, dict[str, str], str]:
+        """Decide (pure) and render (pure): the decision, the slots' HTML and what goes before
+        </body>."""
+        owner = self.owner
+        settings = owner.settings
+        shared = owner.shared
+        slots: dict[str, str] = {}
         decision = None
         if ruleset is not None:
-            ctx = rules_context(profile, page, known=known, language=language, now=time.time())
-            decision = self.decision = decide(ruleset, ctx, weights=shared.weights or None)
+            ctx = rules_context(profile, page, known=known, language=language, now=now)
+            decision = decide(ruleset, ctx, weights=shared.weights or None)
         body_end: list[str] = []
         if decision is not None:
             visitor = visitor_info(profile, known=known)
@@ -329,7 +367,7 @@ class EdgeSession:
                     catalog=shared.catalog, signals=shared.signals), fill.params,
                     include_css=False)
                 if html:
-                    fills.slots[slot] = html
+                    slots[slot] = html
             popup = decision.popup
             if popup is not None:
                 params = dict(popup.params)
@@ -340,20 +378,15 @@ class EdgeSession:
                                           page_dict)
                 if html:
                     body_end.append(html)
-            if defer:
-                fills.deferred = lambda: self._record(profile, decision)
-            else:
-                self._record(profile, decision)
         if page.slots or body_end or settings.inject_script:
-            if fills.slots or body_end:
+            if slots or body_end:
                 body_end.insert(0, owner.registry.stylesheet())
             if settings.inject_script:
-                unread = unread_count(profile.inbox, int(time.time() * 1000))
+                unread = unread_count(profile.inbox, int(now * 1000))
                 fp_ok = settings.fingerprint and profile.consented("fingerprint") \
                     and profile.consented("tracking")
                 body_end.append(owner.chrome(language, unread, fp_ok))
-        fills.body_end = "".join(body_end)
-        return fills
+        return decision, slots, "".join(body_end)
 
     def _record(self, profile: Profile, decision: Decision) -> None:
         owner = self.owner
