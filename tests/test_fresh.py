@@ -36,47 +36,20 @@ segments:
   - id: from_search
     when: {{session: {{referrer: {{glob: "*search*"}}}}}}
 placements:
-  - id: phone
-    slot: hero
-    widget: banner
-    priority: 60
-    when: {{device: mobile}}
-    params: {{headline: "On your phone"}}
-  - id: spring
-    slot: hero
-    widget: banner
-    priority: 50
-    when: {{session: {{utm_campaign: spring}}}}
-    params: {{headline: "Spring campaign"}}
-  - id: searchers
-    slot: hero
-    widget: banner
-    priority: 40
-    segments: [from_search]
-    params: {{headline: "Found us"}}
-  - id: launch
-    slot: hero
-    widget: banner
-    priority: 30
-    starts: "{datetime.fromtimestamp(START, UTC).isoformat()}"
-    params: {{headline: "Launched"}}
-  - id: german
-    slot: note
-    widget: banner
-    when: {{language: de}}
-    params: {{headline: "Willkommen"}}
-  - id: tested
-    slot: hero
-    widget: banner
-    priority: 20
-    experiment: copy
-    params: {{headline: "Default copy"}}
-  - id: welcome
-    slot: hero
-    widget: banner
-    priority: 10
-    when: {{page: {{type: home}}}}
-    params: {{headline: "Welcome"}}
+  - {{id: phone, slot: hero, widget: banner, priority: 60, when: {{device: mobile}},
+     params: {{headline: "On your phone"}}}}
+  - {{id: spring, slot: hero, widget: banner, priority: 50,
+     when: {{session: {{utm_campaign: spring}}}}, params: {{headline: "Spring campaign"}}}}
+  - {{id: searchers, slot: hero, widget: banner, priority: 40, segments: [from_search],
+     params: {{headline: "Found us"}}}}
+  - {{id: launch, slot: hero, widget: banner, priority: 30,
+     starts: "{datetime.fromtimestamp(START, UTC).isoformat()}", params: {{headline: "Launched"}}}}
+  - {{id: german, slot: note, widget: banner, when: {{language: de}},
+     params: {{headline: "Willkommen"}}}}
+  - {{id: tested, slot: hero, widget: banner, priority: 20, experiment: copy,
+     params: {{headline: "Default copy"}}}}
+  - {{id: welcome, slot: hero, widget: banner, priority: 10, when: {{page: {{type: home}}}},
+     params: {{headline: "Welcome"}}}}
 """
 
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148"
