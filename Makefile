@@ -28,3 +28,4 @@ bench: install-test
 
 lint: install-test
 	$(BIN)/ruff check edge rules widgets cache tests loadtests
+	$(BIN)/mypy

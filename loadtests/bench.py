@@ -219,18 +219,18 @@ def main() -> int:
             if args.origin_ms > 0:
                 # What a visitor waits for when the origin takes a shop's time to answer: the
                 # edge identifies, loads the profile and fills while it waits.
-                slow = f"/slots?origin_ms={args.origin_ms:g}"
+                slow_path = f"/slots?origin_ms={args.origin_ms:g}"
                 runs += [
-                    ("bare", "slow", f"{servers['bare'].url}{slow}", [], servers["bare"], 0),
-                    ("edge", "slow", f"{edge_url}{slow}", [], servers["edge"], 0),
-                    ("edge", "slow rich", f"{edge_url}{slow}", cookie, servers["edge"], 0),
+                    ("bare", "slow", f"{servers['bare'].url}{slow_path}", [], servers["bare"], 0),
+                    ("edge", "slow", f"{edge_url}{slow_path}", [], servers["edge"], 0),
+                    ("edge", "slow rich", f"{edge_url}{slow_path}", cookie, servers["edge"], 0),
                 ]
         for _name, _, url, headers, _target, connections in runs:
             wrk(url, connections or 1, 1.0, headers)  # warm the pools and caches
         for _ in range(args.rounds):
-            for name, page, url, headers, target, connections in runs:
+            for name, page, url, headers, counted, connections in runs:
                 rounds.setdefault((name, page), []).append(
-                    measure(url, args.duration / args.rounds, connections, headers, target)
+                    measure(url, args.duration / args.rounds, connections, headers, counted)
                 )
     results = {key: median_result(values) for key, values in rounds.items()}
 
@@ -264,14 +264,14 @@ def main() -> int:
     # printed, and only the slot page's is held to a target.
     targets = (("noslot", 0.95), ("slots", 0.8)) if args.mode == "static" else \
         (("noslot", None), ("slots", 0.8))
-    for page, target in targets:
+    for page, floor in targets:
         edge, bare = results[("edge", page)], results[("bare", page)]
         rel = median_ratio(("edge", page), ("bare", page))
         vs_naive = median_ratio(("edge", page), ("httpx", page))
         dp50 = edge.p50_ms - bare.p50_ms
         line = (
             f"  {page:<7} edge/bare req/s {rel:5.2f}"
-            + (f" (target ≥ {target})" if target is not None else " (no target)")
+            + (f" (target ≥ {floor})" if floor is not None else " (no target)")
             + f"   edge/httpx req/s {vs_naive:5.1f} (target ≥ 4)   p50 edge−bare {dp50:+.3f} ms"
         )
         if page == "slots":
@@ -279,7 +279,7 @@ def main() -> int:
         print(line)
         by_cpu = cpu_ratio(("edge", page), ("bare", page))
         print(f"  {'':<7} edge/bare by CPU per request {by_cpu:5.2f}")
-        ok = ok and (target is None or rel >= target) and vs_naive >= 4 \
+        ok = ok and (floor is None or rel >= floor) and vs_naive >= 4 \
             and (page != "slots" or dp50 <= 0.5)
     lean = results[("lean", "slots")]
     print(row("lean / slots", lean))
@@ -288,11 +288,11 @@ def main() -> int:
           f"{cpu_ratio(('edge', 'slots'), ('lean', 'slots')):5.2f}; "
           f"lean/bare req/s {median_ratio(('lean', 'slots'), ('bare', 'slots')):5.2f}")
     if ("edge", "script") in results:
-        scripted, plain = results[("edge", "script")], results[("edge", "slots")]
-        print(row("edge / slots + script", scripted))
+        with_script, plain = results[("edge", "script")], results[("edge", "slots")]
+        print(row("edge / slots + script", with_script))
         print(f"  widget script injected vs not: req/s ×"
               f"{median_ratio(('edge', 'script'), ('edge', 'slots')):.2f}, "
-              f"p50 {scripted.p50_ms:.3f} vs {plain.p50_ms:.3f} ms")
+              f"p50 {with_script.p50_ms:.3f} vs {plain.p50_ms:.3f} ms")
     if ("edge", "rich") in results:
         rich, anon = results[("edge", "rich")], results[("edge", "slots")]
         print(row("edge / slots, rich profile", rich))

@@ -295,7 +295,12 @@ def main() -> None:
 
         profiler = cProfile.Profile()
         profiler.enable()
-        atexit.register(lambda: (profiler.disable(), profiler.dump_stats(args.profile)))
+
+        def dump() -> None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+
+        atexit.register(dump)
     uvicorn.run(app, host="127.0.0.1", port=args.port, **UVICORN_DEFAULTS)
 
 

@@ -25,10 +25,12 @@ run() {
 }
 
 set +e
+echo "== static checks: ruff, and mypy on the packages"
+.venv/bin/ruff check edge rules widgets cache tests loadtests && .venv/bin/mypy; lint=$?
 echo "== running the tests (all but the browser ones)"
 run -m "not browser" "$@"; main=$?
 echo "== running the browser tests in headless Chromium"
 run -m browser "$@"; browser=$?
 set -e
-echo "== tests: main run exit $main, browser run exit $browser"
-[ "$main" -eq 0 ] && [ "$browser" -eq 0 ]
+echo "== tests: static checks exit $lint, main run exit $main, browser run exit $browser"
+[ "$lint" -eq 0 ] && [ "$main" -eq 0 ] && [ "$browser" -eq 0 ]

@@ -137,7 +137,8 @@ Event = Annotated[
 EVENT_TYPES = ("page_view", "product_view", "add_to_cart", "remove_from_cart", "purchase", "like",
                "unlike", "form_submit", "consent", "preference", "custom", "impression", "click",
                "close")
-_adapter: TypeAdapter[Event] = TypeAdapter(Event)
+# mypy reads the Annotated union as a value, not as the type form pydantic takes it for.
+_adapter: TypeAdapter[Event] = TypeAdapter(Event)  # type: ignore[arg-type]
 _TYPE_TAGS = {"str", "int", "float", "bool", "none", "list", "dict"}
 
 
