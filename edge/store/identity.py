@@ -71,6 +71,19 @@ class Visitor:
         return [(b"set-cookie", self.cookie_header.encode("latin-1"))]
 
 
+def _cookie_attributes(s: Any) -> str:
+    """What follows the visitor cookie's value in its Set-Cookie header (the same for every
+    visitor: worked out once per Identity)."""
+    parts = [f"Max-Age={s.cookie_max_age}", "Path=/"]
+    if s.cookie_domain:
+        parts.append(f"Domain={s.cookie_domain}")
+    parts.append(f"SameSite={s.cookie_samesite.capitalize()}")
+    if s.cookie_secure or s.cookie_samesite == "none":
+        parts.append("Secure")
+    parts.append("HttpOnly")
+    return "".join(f"; {part}" for part in parts)
+
+
 def _login_pending(visitor: Visitor, claims: LoginClaims) -> bool:
     """Whether a login token names a contact this visitor is not yet known as."""
     return not visitor.known or visitor.contact_id != (claims.contact_id or claims.email)
@@ -135,19 +148,13 @@ class Identity:
         # Dates are still checked on every request; the secrets are fixed for this object.
         self._verified: dict[str, SignedVisitor] = {}
         self._ttl = int(settings.anonymous_ttl_days) * 86400
+        self._cookie_attributes = _cookie_attributes(settings)
 
     # --- cookies -----------------------------------------------------------------------
     def cookie_header(self, visitor_id: str, now: float | None = None) -> str:
         s = self.settings
-        value = sign_visitor_id(s.secret, visitor_id, now)
-        parts = [f"{s.cookie_name}={value}", f"Max-Age={s.cookie_max_age}", "Path=/"]
-        if s.cookie_domain:
-            parts.append(f"Domain={s.cookie_domain}")
-        parts.append(f"SameSite={s.cookie_samesite.capitalize()}")
-        if s.cookie_secure or s.cookie_samesite == "none":
-            parts.append("Secure")
-        parts.append("HttpOnly")
-        return "; ".join(parts)
+        return f"{s.cookie_name}={sign_visitor_id(s.secret, visitor_id, now)}" \
+            f"{self._cookie_attributes}"
 
     def read_cookie(self, value: str | None, now: float | None = None) -> str | None:
         signed = read_visitor_cookie(value, self._secrets, self.settings.cookie_max_age, now)

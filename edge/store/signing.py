@@ -91,8 +91,14 @@ def sign_visitor_id(secret: str, visitor_id: str, issued_at: float | None = None
     if not _is_id(visitor_id):
         raise ValueError("visitor id must be 1-64 URL-safe characters")
     issued = int(time.time() if issued_at is None else issued_at)
-    body = f"{COOKIE_VERSION}.{visitor_id}.{_to_b36(issued)}"
+    global _issued
+    if _issued[0] != issued:  # every cookie issued in one second says the same time
+        _issued = (issued, _to_b36(issued))
+    body = f"{COOKIE_VERSION}.{visitor_id}.{_issued[1]}"
     return f"{body}.{_mac(secret, _COOKIE_DOMAIN, body)}"
+
+
+_issued: tuple[int, str] = (-1, "")  # the last issue time, and in base 36
 
 
 def read_visitor_cookie(
