@@ -66,17 +66,20 @@ class FreshFills:
     def __init__(self, limit: int = LIMIT):
         self.limit = limit
         self._entries: dict[tuple[Any, ...], FreshFill] = {}
-        self._shared: tuple[Any, ...] = ()
+        self._ruleset: RuleSet | None = None
+        self._catalog: Any = None
+        self._signals: Any = None
+        self._weights: Any = None
         self._times: tuple[float, ...] = ()
 
-    def matches(self, ruleset: RuleSet, *shared: Any) -> None:
-        """Start over unless ``ruleset`` and ``shared`` are the objects the entries were made
-        with (compared by identity: each is replaced whole when it changes)."""
-        current = (ruleset, *shared)
-        old = self._shared
-        if len(old) != len(current) or any(a is not b for a, b in zip(old, current, strict=True)):
+    def matches(self, ruleset: RuleSet, catalog: Any, signals: Any, weights: Any) -> None:
+        """Start over unless these are the objects the entries were made with (compared by
+        identity: each is replaced whole when it changes)."""
+        if not (self._ruleset is ruleset and self._catalog is catalog
+                and self._signals is signals and self._weights is weights):
             self._entries.clear()
-            self._shared = current
+            self._ruleset, self._catalog = ruleset, catalog
+            self._signals, self._weights = signals, weights
             self._times = boundaries(ruleset)
 
     def key(self, ruleset: RuleSet, visitor_id: str, now: float,
@@ -88,8 +91,7 @@ class FreshFills:
             arms.append(None if a is None else a.arm)
         request = page.request
         return (request.path, request.query, request.host, request.scheme,
-                request.headers.get("referer", ""), language, device, tuple(page.facts.items()),
-                page.slots, tuple(arms))
+                request.headers.get("referer", ""), language, device, page.shape, tuple(arms))
 
     def get(self, key: tuple[Any, ...], now: float) -> FreshFill | None:
         found = self._entries.get(key)

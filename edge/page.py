@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 
@@ -90,6 +91,15 @@ class Page:
         d["facts"] = {} if facts is None else facts
         d["title"] = title
         d["charset"] = charset
+
+    @cached_property
+    def shape(self) -> Shape:
+        """What a fill depends on besides the request and the visitor: slots, facts (as sorted
+        pairs, so that a shape compares and hashes as a value), title and charset."""
+        return self.slots, tuple(sorted(self.facts.items())), self.title, self.charset
+
+
+Shape = tuple[tuple[str, ...], tuple[tuple[str, str], ...], str, str]
 
 
 @dataclass

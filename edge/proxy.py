@@ -28,7 +28,7 @@ from edge import headers as hdr
 from edge.deadline import bounded, start, wait_done
 from edge.errors import ClientGone, OriginError, OriginTimeout, RewriteError
 from edge.origin import OriginClient, OriginResponse, make_origin_client
-from edge.page import Fills, Page, Personalizer, RequestHead, Session
+from edge.page import Fills, Page, Personalizer, RequestHead, Session, Shape
 from edge.settings import Settings
 from edge.slots import SlotPlanner, render
 
@@ -68,9 +68,9 @@ class Proxy:
             else None
         )
         self._tasks: set[asyncio.Future[Any]] = set()
-        # The shape (``_shape``) each page had when it was last personalized, by path and query:
+        # The shape (``Page.shape``) each page had when it was last personalized, by path and query:
         # what a fill made ahead of the origin's answer assumes (``_Identification``).
-        self._shapes: dict[tuple[str, str], _Shape] = {}
+        self._shapes: dict[tuple[str, str], Shape] = {}
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         client = scope.get("client")
@@ -157,7 +157,7 @@ class Proxy:
             log.exception("identifying the visitor failed; serving unpersonalized")
             return None
 
-    def _remember(self, head: RequestHead, shape: _Shape) -> None:
+    def _remember(self, head: RequestHead, shape: Shape) -> None:
         key = (head.path, head.query)
         if self._shapes.get(key) != shape:
             if len(self._shapes) >= MAX_SHAPES:
@@ -328,7 +328,7 @@ class Proxy:
             )
             if session is None:
                 return raw
-            shape = _shape(page)
+            shape = page.shape
             fills = begin.ahead_for(shape) if begin is not None else None
             if fills is None:
                 fills = await bounded(
@@ -377,7 +377,7 @@ class _Identification:
         self._proxy = proxy
         self._head = head
         self._started = False
-        self._ahead: tuple[_Shape, Fills] | None = None  # a fill made ahead, and its shape
+        self._ahead: tuple[Shape, Fills] | None = None  # a fill made ahead, and its shape
         self._late = False  # the page has arrived: no fill ahead any more
         # Either the session, when identification finished without waiting, or its task.
         self._session: Session | None = None
@@ -430,7 +430,7 @@ class _Identification:
     def stop_ahead(self) -> None:
         self._late = True
 
-    def ahead_for(self, shape: _Shape) -> Fills | None:
+    def ahead_for(self, shape: Shape) -> Fills | None:
         """The fill made ahead, if it assumed this shape (and is not used yet)."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None and ahead[0] == shape:
@@ -463,14 +463,7 @@ class _Identification:
         return self.ready()
 
 
-# A page's shape: what a fill depends on besides the request and the visitor (slots, facts,
-# title, charset). Facts as sorted pairs, so that a shape compares and hashes as a value.
-_Shape = tuple[tuple[str, ...], tuple[tuple[str, str], ...], str, str]
 MAX_SHAPES = 4096  # pages remembered; the table is emptied when full
-
-
-def _shape(page: Page) -> _Shape:
-    return page.slots, tuple(sorted(page.facts.items())), page.title, page.charset
 
 
 # What a personalized body no longer shares with the origin's (validators, length, ranges,

@@ -30,6 +30,7 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 COOKIE_VERSION = "v1"
@@ -55,21 +56,17 @@ def _b64d(text: str) -> bytes:
 
 
 def _mac(secret: str, domain: bytes, message: str) -> str:
-    keyed = _KEYED.get((secret, domain))
-    if keyed is None:
-        keyed = hmac.new(secret.encode("utf-8"), domain, hashlib.sha256)
-        if len(_KEYED) >= 64:  # a few secrets, two domains: never grows in practice
-            _KEYED.clear()
-        _KEYED[(secret, domain)] = keyed
-    mac = keyed.copy()
+    mac = _keyed(secret, domain).copy()
     mac.update(message.encode("utf-8"))
     return _b64e(mac.digest())
 
 
-# HMAC state with the key and the domain prefix taken in, per (secret, domain). Copying it is
-# several times cheaper in place than a one-shot hmac.digest, which looks the hash up in
-# OpenSSL and sets up the key on every call; the MAC is the same.
-_KEYED: dict[tuple[str, bytes], Any] = {}
+@lru_cache(maxsize=64)  # a few secrets, two domains
+def _keyed(secret: str, domain: bytes) -> Any:
+    """HMAC state with the key and the domain prefix taken in. Copying it is several times
+    cheaper than a one-shot hmac.digest, which looks the hash up in OpenSSL and sets up the
+    key on every call; the MAC is the same."""
+    return hmac.new(secret.encode("utf-8"), domain, hashlib.sha256)
 
 
 def _is_id(value: str) -> bool:
@@ -91,14 +88,8 @@ def sign_visitor_id(secret: str, visitor_id: str, issued_at: float | None = None
     if not _is_id(visitor_id):
         raise ValueError("visitor id must be 1-64 URL-safe characters")
     issued = int(time.time() if issued_at is None else issued_at)
-    global _issued
-    if _issued[0] != issued:  # every cookie issued in one second says the same time
-        _issued = (issued, _to_b36(issued))
-    body = f"{COOKIE_VERSION}.{visitor_id}.{_issued[1]}"
+    body = f"{COOKIE_VERSION}.{visitor_id}.{_to_b36(issued)}"
     return f"{body}.{_mac(secret, _COOKIE_DOMAIN, body)}"
-
-
-_issued: tuple[int, str] = (-1, "")  # the last issue time, and in base 36
 
 
 def read_visitor_cookie(
@@ -137,6 +128,7 @@ def in_date(signed: SignedVisitor, max_age: int, now: float | None = None) -> bo
     return not (signed.issued_at > current + 300 or current - signed.issued_at > max_age)
 
 
+@lru_cache(maxsize=2)  # every cookie issued in one second says the same time
 def _to_b36(number: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     if number <= 0:
