@@ -120,12 +120,15 @@ async def test_a_remembered_fill_ends_at_a_schedule_boundary_within_its_second(
 ) -> None:
     request = RequestHead("GET", "/", "", {"user-agent": DESKTOP}, "203.0.113.9",
                           host="shop.test")
-    shown = []
+    vid = new_visitor_id()  # one visitor, one experiment arm: only the clock moves
+    shown, entries = [], []
     for now in (START - 0.3, START - 0.2, START + 0.1):  # one second: ….2, ….3, ….6
         monkeypatch.setattr(edge.personalize.time, "time", lambda now=now: now)
-        slots, _, decision = await _fill(owner, request, new_visitor_id(), fresh=True)
+        slots, _, decision = await _fill(owner, request, vid, fresh=True)
         shown.append(decision["slots"]["hero"]["placement"])
+        entries.append(len(owner.fresh._entries))
     assert shown[0] != "launch" and shown[1] == shown[0]
+    assert entries[:2] == [1, 1]  # the second page was served from the first one's entry
     assert shown[2] == "launch"
 
 
