@@ -408,7 +408,8 @@ class EdgeSession:
     def finish(self, page: Page | None, status: int) -> None:
         if page is None or status != 200:
             return
-        self.owner.writes.page_view(self.visitor.id, page.request.url, page.title)
+        self.owner.writes.page_view(self.visitor.id, page.request.url, page.title,
+                                    fresh=self.fresh)
 
 
 def _quiet(task: asyncio.Future[Any]) -> None:

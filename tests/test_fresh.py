@@ -164,3 +164,19 @@ def test_boundaries_are_every_schedule_expiry_and_experiment_end(owner: EdgePers
     ruleset = owner.ruleset
     assert ruleset is not None
     assert boundaries(ruleset) == (START,)
+
+
+async def test_a_new_visitors_page_view_is_queued_as_a_first_view(
+    owner: EdgePersonalizer,
+) -> None:
+    request = _request(random.Random(3))
+    for fresh in (True, False):
+        vid = new_visitor_id()
+        profile: asyncio.Future[Profile] = asyncio.get_running_loop().create_future()
+        profile.set_result(Profile.empty(vid))
+        visitor = Visitor(id=vid, visitor_id=vid, is_new=fresh, via="new" if fresh else "cookie")
+        EdgeSession(owner, request, visitor, profile, fresh=fresh).finish(_page(request), 200)
+        queued = owner.writes._queue[-1]
+        assert (queued.pid, queued.page_view, queued.fresh) == (vid, True, fresh)
+    await owner.writes.flush()
+    assert owner.writes.written == 2 and owner.writes.failed == 0

@@ -40,7 +40,7 @@ from edge.store.event_models import (
     RemoveFromCart,
     page_view,
 )
-from edge.store.lua import APPLY
+from edge.store.lua import APPLY, FIRST_VIEW
 from edge.store.profile import VISIT_IDLE_MS, pack, unpack
 from edge.store.recs import bestsellers, decay_weight, placement_stats, related
 
@@ -202,7 +202,8 @@ class EventWriter:
         self.redis = redis
         self.settings = settings
         self.script = redis.register_script(APPLY)  # APPLY: script.sha for pipelines
-        self._ttl = int(settings.anonymous_ttl_days) * 86400
+        self.first_view = redis.register_script(FIRST_VIEW)  # a new visitor's first page view
+        self.ttl = int(settings.anonymous_ttl_days) * 86400  # an anonymous profile's, in s
 
     def _count(self, pipe: Any, ip: str | None, visitor_id: str | None, n_events: int) -> int:
         """Queue the per-minute rate counters on ``pipe``; returns how many replies they add."""
@@ -286,7 +287,7 @@ class EventWriter:
     def script_args(self, profile_id: str, plan: Plan, now_ms: int) -> list[Any]:
         """The APPLY call's arguments (its keys are ``keys.profile_keys(profile_id)``)."""
         shared = [[command.upper(), *args] for command, args in plan.shared]
-        return [_pack_lua(plan.ops), now_ms, self._ttl, VISIT_IDLE_MS, profile_id,
+        return [_pack_lua(plan.ops), now_ms, self.ttl, VISIT_IDLE_MS, profile_id,
                 _pack_lua(shared)]
 
     async def record_page_view(self, visitor: Any, page: RequestHead | str,
