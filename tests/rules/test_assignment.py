@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from rules import Context, decide, parse_documents
 from rules.experiments import assign
-from rules.hashing import bucket, choose
+from rules.hashing import bucket, choose, fmix32, fnv1a32, hash32
 from rules.model import CONTROL, Experiment, Variant
 
 N = 4000
@@ -126,3 +126,9 @@ def test_choose_picks_a_weighted_arm(position: float, w: list[float]) -> None:
 @given(seed=st.text(), visitor=st.text())
 def test_bucket_in_unit_interval(seed: str, visitor: str) -> None:
     assert 0.0 <= bucket(seed, visitor) < 1.0
+
+
+@given(seed=st.text(), visitor=st.text())
+def test_the_hash_goes_on_from_the_seeds_state_as_over_the_whole_key(seed: str,
+                                                                     visitor: str) -> None:
+    assert hash32(seed, visitor) == fmix32(fnv1a32(f"{seed}:{visitor}".encode()))
