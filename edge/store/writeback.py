@@ -10,8 +10,8 @@ one APPLY call, and a visitor's writes are applied in the order they were queued
 Not for the events API, whose answer waits until its batch is durably applied.
 
 - A page view of a visitor minted on its request (``fresh``), alone in its call, is sent as
-  ``FIRST_VIEW``, a third of APPLY's cost to Redis; if the profile turns out to exist, the script
-  writes nothing and the page view is sent again as APPLY in the same flush.
+  ``FIRST_VIEW``, which takes Redis about a third of APPLY's time; if the profile turns out to
+  exist, the script writes nothing and the page view is sent again as APPLY in the same flush.
 - Only events whose compilation reads nothing (``events.needs_context``): no read round trip.
 - Redis unreachable (no connection could be made): nothing was sent; the writes go back to the
   front of the queue and are retried with back-off. The queue is bounded: when it is full the
@@ -78,7 +78,7 @@ class Call:
     events: list[Any] | None = None
     now_ms: int = 0
     first_ms: int = 0
-    fresh: bool = False  # one fresh page view alone: sent as FIRST_VIEW (``WriteBehind._first``)
+    fresh: bool = False  # one fresh page view alone: sent as FIRST_VIEW (``WriteBehind._command``)
 
 
 # FIRST_VIEW's keys, in its order
