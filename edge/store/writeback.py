@@ -140,8 +140,8 @@ class WriteBehind:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
-        # script call heads with the id left open, by script, argument count and id length
-        self._heads: dict[tuple[tuple[str, int], int], rawcall.OpenId] = {}
+        # script call heads with the id left open, by packer, argument count and id length
+        self._heads: dict[tuple[str, int, int], rawcall.OpenId] = {}
         self._closing = False
         self._closed = False
         self._down_since: float | None = None
@@ -373,26 +373,26 @@ class WriteBehind:
         if call.fresh:
             view = first_view(plan)
             if view is not None:
-                return self._open(call.pid, ("first", 4), self._pack_first) + rawcall.encode(
+                return self._open(call.pid, self._pack_first, 4) + rawcall.encode(
                     [call.now_ms, self.writer.ttl, call.pid, view], count=False)
             call.fresh = False
         args = self.writer.script_args(call.pid, plan, call.now_ms)
-        return self._open(call.pid, ("apply", len(args)), self._pack_head) + rawcall.encode(
+        return self._open(call.pid, self._pack_head, len(args)) + rawcall.encode(
             args, count=False)
 
-    def _open(self, pid: str, kind: tuple[str, int], pack: Callable[[str, int], bytes]) -> bytes:
-        """A script call's head (``EVALSHA sha n key...``) for a visitor's keys, followed by
-        ``kind[1]`` arguments. Packing some 25 keys costs more than the rest of a page view's
-        write: the head is packed once per id length, with the id left open
+    def _open(self, pid: str, pack: Callable[[str, int], bytes], extra: int) -> bytes:
+        """A script call's head as ``pack`` makes it (``EVALSHA sha n key...``) for a visitor's
+        keys, followed by ``extra`` arguments. Packing some 25 keys costs more than the rest of
+        a page view's write: the head is packed once per id length, with the id left open
         (``rawcall.OpenId``)."""
         pid_bytes = pid.encode()
-        shape = (kind, len(pid_bytes))
+        shape = (pack.__name__, extra, len(pid_bytes))
         head = self._heads.get(shape)
         if head is None:
             if len(self._heads) > 64:  # ids are of a few lengths; never let this grow
                 self._heads.clear()
             head = self._heads[shape] = rawcall.OpenId.pack(
-                lambda mark: pack(mark, kind[1]), len(pid_bytes))
+                lambda mark: pack(mark, extra), len(pid_bytes))
         return head.fill(pid_bytes)
 
     def _pack_first(self, pid: str, extra: int) -> bytes:

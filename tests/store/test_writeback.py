@@ -241,8 +241,8 @@ def test_the_apply_head_kept_with_the_id_left_open_equals_one_packed_for_the_id(
     ids = ["a", "b", "visitor-1", "visitor-2", "x" * 64, "p%d%s%b", "Zażółć"]
     for pid in ids * 2:  # the second time from the kept template
         for extra in (6, 7):
-            assert writes._open(pid, ("apply", extra), writes._pack_head) == \
+            assert writes._open(pid, writes._pack_head, extra) == \
                 writes._pack_head(pid, extra)
-            assert writes._open(pid, ("first", extra), writes._pack_first) == \
+            assert writes._open(pid, writes._pack_first, extra) == \
                 writes._pack_first(pid, extra)
-    assert writes._open("", ("apply", 6), writes._pack_head) == writes._pack_head("", 6)
+    assert writes._open("", writes._pack_head, 6) == writes._pack_head("", 6)
